@@ -1,0 +1,2 @@
+/** The functional API (`sc.F`): differentiable ops with PyTorch's names and argument order. */
+export { add, sub, mul, div, neg, sum, mean, reshape, flatten, relu, broadcastShapes } from './elementwise.js';

@@ -1,0 +1,44 @@
+/**
+ * sepconv: deep-learning training for Node.js on native SIMD kernels.
+ *
+ * @example
+ * import * as sc from 'sepconv';
+ * const x = sc.randn([2, 3], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * console.log(x.grad!.toArray()); // 2 * x
+ */
+import { native } from './native.js';
+import type { BackendInfo, MemoryStats } from './native.js';
+
+export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, scope } from './tensor.js';
+export type { Shape, TensorOptions } from './tensor.js';
+export type { DType, FloatDType, Device } from './dtype.js';
+export { noGrad, isGradEnabled } from './autograd/graph.js';
+export { SepconvError } from './errors.js';
+export * as F from './functional/index.js';
+export type { BackendInfo, MemoryStats } from './native.js';
+
+/** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */
+export function backend(): BackendInfo {
+  return native.backend();
+}
+
+/** Sets this thread's kernel pool size (default: hardware threads or SEPCONV_NUM_THREADS). */
+export function setNumThreads(threads: number): void {
+  native.setNumThreads(threads);
+}
+
+/** Native memory held by live tensors and by the allocator's reuse cache. */
+export function memoryStats(): MemoryStats {
+  return native.memoryStats();
+}
+
+/** Returns cached (freed but kept for reuse) native memory to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
+/** @internal Test hook: run float32 kernels on another ISA path in this thread. */
+export function _setIsa(isa: string): void {
+  native.setIsa(isa);
+}

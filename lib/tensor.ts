@@ -1,0 +1,404 @@
+/**
+ * Tensors: a handle to native memory plus shape, dtype and device, with autograd fields.
+ *
+ * Memory is released deterministically by `dispose()`. Tensors created inside `scope(fn)`
+ * (every `Module` call runs in one) are disposed when it returns, except what it returns;
+ * tensors the autograd graph saved stay alive until backward has used them. A
+ * FinalizationRegistry frees what escapes all of these when it is garbage-collected.
+ */
+import { arrayCtor, dtypeOfArray, dtypeSize, DTYPE_CODE, isDType, isFloat } from './dtype.js';
+import type { AnyTypedArray, Device, DType, TypedArrayFor } from './dtype.js';
+import { describe, invalidArg, opError, shapeStr } from './errors.js';
+import { native, opId } from './native.js';
+import type { StorageHandle } from './native.js';
+import type { GradNode } from './autograd/graph.js';
+import { runBackward } from './autograd/graph.js';
+import * as ew from './functional/elementwise.js';
+
+/** Native memory shared by a tensor and its views (reshape); freed when the last one is disposed. */
+class Storage {
+  private refs = 1;
+  constructor(
+    readonly handle: StorageHandle,
+    readonly bytes: number,
+    readonly device: Device,
+  ) {
+    storageRegistry.register(this, handle, this);
+  }
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs === 0) {
+      storageRegistry.unregister(this);
+      native.free(this.handle);
+    }
+  }
+  /** True when exactly one tensor object refers to this memory (safe to update in place). */
+  get exclusive(): boolean {
+    return this.refs === 1;
+  }
+}
+
+const storageRegistry = new FinalizationRegistry<StorageHandle>((handle) => native.free(handle));
+
+// ---------------------------------------------------------------------------------- scopes
+
+const scopeStack: Set<Tensor>[] = [];
+let untrackedDepth = 0;
+
+function track(t: Tensor): void {
+  if (scopeStack.length > 0 && untrackedDepth === 0) scopeStack[scopeStack.length - 1]!.add(t);
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (depth < 4 && Array.isArray(value)) for (const v of value) collectTensors(v, into, depth + 1);
+  else if (depth < 4 && value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) collectTensors(v, into, depth + 1);
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created, except the tensors in its return value
+ * (a tensor, or arrays/plain objects holding tensors), tensors marked with `keep()`, and
+ * leaf tensors that require grad. Memory the autograd graph still needs is kept alive by
+ * the graph itself. Synchronous functions only.
+ *
+ * @example
+ * const y = sc.scope(() => sc.F.relu(x.mul(2)).sum()); // the x.mul(2) temporary is freed here
+ */
+export function scope<T>(fn: () => T): T {
+  const created = new Set<Tensor>();
+  scopeStack.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopeStack.pop();
+  }
+  if (result instanceof Promise) throw new Error('scope: the function must be synchronous (it returned a Promise)');
+  const escaping = new Set<Tensor>();
+  collectTensors(result, escaping);
+  for (const t of created) {
+    if (escaping.has(t) || (t.requiresGrad && t.gradFn === null)) track(t);
+    else if (!t.kept) t.dispose();
+  }
+  return result;
+}
+
+/** Runs `fn` with tensor tracking off: what it creates belongs to the caller (used by autograd). */
+export function untracked<T>(fn: () => T): T {
+  untrackedDepth++;
+  try {
+    return fn();
+  } finally {
+    untrackedDepth--;
+  }
+}
+
+// ---------------------------------------------------------------------------------- random
+
+const rng = { seed: 0x5eed, counter: 0 };
+
+/** Seeds the generator behind randn/rand, parameter initialisation and dropout. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw invalidArg('manualSeed', 'seed', 'a non-negative integer', describe(seed));
+  rng.seed = seed;
+  rng.counter = 0;
+}
+
+/** Reserves `count` random draws: returns [seed, first counter] for a native fill. */
+export function nextRandom(count: number): [number, number] {
+  const start = rng.counter;
+  rng.counter += count;
+  return [rng.seed, start];
+}
+
+// ---------------------------------------------------------------------------------- tensor
+
+export type Shape = readonly number[];
+
+export function numelOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(op: string, argument: string, shape: unknown): number[] {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0) || shape.length > 8)
+    throw invalidArg(op, argument, 'an array of at most 8 non-negative integers', describe(shape));
+  return shape.slice();
+}
+
+export class Tensor {
+  /** @internal */ _storage: Storage | null;
+  /** Element offset of this tensor's first element within its storage. */
+  readonly offset: number;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Whether gradients flow to this tensor (set it on leaves: parameters and inputs). */
+  requiresGrad = false;
+  /** The accumulated gradient of a leaf after `backward()`. */
+  grad: Tensor | null = null;
+  /** @internal The autograd node that produced this tensor (null for leaves). */
+  gradFn: GradNode | null = null;
+  /** @internal Exempt from scope disposal. */
+  kept = false;
+
+  /** @internal Use sc.tensor / sc.zeros / … to create tensors. */
+  constructor(storage: Storage, shape: Shape, dtype: DType, offset = 0) {
+    this._storage = storage;
+    this.shape = Object.freeze(shape.slice());
+    this.dtype = dtype;
+    this.offset = offset;
+    track(this);
+  }
+
+  get device(): Device {
+    return this.storage('device').device;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get numel(): number {
+    return numelOf(this.shape);
+  }
+  /** A tensor that was not produced by a differentiable op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** @internal The live storage, or a clear error naming `op` if disposed. */
+  storage(op: string): Storage {
+    if (this._storage === null) throw opError(op, `the tensor of shape ${shapeStr(this.shape)} was already disposed`);
+    return this._storage;
+  }
+
+  /** Frees this tensor's memory now (views share it until the last is disposed). Idempotent. */
+  dispose(): void {
+    if (this._storage === null) return;
+    this._storage.release();
+    this._storage = null;
+    this.gradFn = null;
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  /** Exempts this tensor from disposal by the enclosing scope(s). Returns this. */
+  keep(): this {
+    this.kept = true;
+    return this;
+  }
+
+  /** @internal A second tensor object on the same memory (for views and saved tensors). */
+  alias(shape: Shape = this.shape): Tensor {
+    const s = this.storage('alias');
+    s.retain();
+    return new Tensor(s, shape, this.dtype, this.offset);
+  }
+
+  /** A copy of the data as a typed array (Float32Array for float32, …). */
+  toArray(): TypedArrayFor<this['dtype']> {
+    const s = this.storage('toArray');
+    const size = dtypeSize(this.dtype);
+    const buf = native.read(s.handle, this.offset * size, this.numel * size);
+    return new (arrayCtor(this.dtype))(buf) as TypedArrayFor<this['dtype']>;
+  }
+
+  /** The value of a one-element tensor as a number. */
+  item(): number {
+    if (this.numel !== 1) throw invalidArg('item', 'tensor', 'a tensor with one element', `shape ${shapeStr(this.shape)}`);
+    return this.toArray()[0]!;
+  }
+
+  /** Nested arrays, like PyTorch's tolist(). */
+  toList(): unknown {
+    const flat = Array.from(this.toArray() as ArrayLike<number>);
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return flat[offset];
+      const stride = numelOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires grad and
+   * accumulates them into their `.grad`. `grad` defaults to 1 for a one-element tensor.
+   * The graph's saved tensors are freed afterwards.
+   */
+  backward(grad?: Tensor): void {
+    runBackward(this, grad);
+  }
+
+  /** A new leaf tensor on the same memory, cut off from the graph. */
+  detach(): Tensor {
+    return this.alias();
+  }
+
+  add(other: Tensor | number): Tensor {
+    return ew.add(this, other);
+  }
+  sub(other: Tensor | number): Tensor {
+    return ew.sub(this, other);
+  }
+  mul(other: Tensor | number): Tensor {
+    return ew.mul(this, other);
+  }
+  div(other: Tensor | number): Tensor {
+    return ew.div(this, other);
+  }
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  relu(): Tensor {
+    return ew.relu(this);
+  }
+  /** Sum over `dim` (all dims when omitted). */
+  sum(dim?: number | readonly number[], keepDim = false): Tensor {
+    return ew.sum(this, dim, keepDim);
+  }
+  /** Mean over `dim` (all dims when omitted). */
+  mean(dim?: number | readonly number[], keepDim = false): Tensor {
+    return ew.mean(this, dim, keepDim);
+  }
+  /** A view with another shape; one dim may be -1. */
+  reshape(shape: readonly number[]): Tensor {
+    return ew.reshape(this, shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return ew.flatten(this, startDim, endDim);
+  }
+
+  toString(): string {
+    const n = this.numel;
+    const preview = this.isDisposed ? 'disposed' : Array.from(this.toArray().slice(0, 8) as ArrayLike<number>).map((v) => +v.toPrecision(5)).join(', ') + (n > 8 ? ', …' : '');
+    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, ${this.isDisposed ? 'cpu' : this.device}${this.requiresGrad ? ', requiresGrad' : ''}) [${preview}]`;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+// ---------------------------------------------------------------------------------- kernels
+
+const META_STRIDE: number = native.metaStride;
+
+/**
+ * Runs a native op: inputs and outputs are tensors the caller has validated and allocated;
+ * params are numbers in the order native/core/ops.h documents for that op.
+ */
+export function runKernel(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[], params: readonly number[] = []): void {
+  const operands = [...inputs, ...outputs];
+  const handles: StorageHandle[] = new Array(operands.length);
+  const meta = new Float64Array(operands.length * META_STRIDE);
+  for (let i = 0; i < operands.length; i++) {
+    const t = operands[i]!;
+    handles[i] = t.storage(op).handle;
+    const base = i * META_STRIDE;
+    meta[base] = t.offset;
+    meta[base + 1] = DTYPE_CODE[t.dtype];
+    meta[base + 2] = t.shape.length;
+    for (let d = 0; d < t.shape.length; d++) meta[base + 3 + d] = t.shape[d]!;
+  }
+  native.run(opId(op), handles, meta, Float64Array.from(params), inputs.length);
+}
+
+/** An uninitialised tensor (contents undefined until written). */
+export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+  const bytes = numelOf(shape) * dtypeSize(dtype);
+  return new Tensor(new Storage(native.alloc(bytes), bytes, 'cpu'), shape, dtype);
+}
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+function checkOptions(op: string, opts: TensorOptions | undefined, floatOnly = false): { dtype?: DType; requiresGrad: boolean } {
+  const dtype = opts?.dtype;
+  if (dtype !== undefined && !isDType(dtype))
+    throw invalidArg(op, 'options.dtype', "'float32', 'float64', 'int32' or 'uint8'", describe(dtype));
+  if (floatOnly && dtype !== undefined && !isFloat(dtype))
+    throw invalidArg(op, 'options.dtype', "'float32' or 'float64'", describe(dtype));
+  const requiresGrad = opts?.requiresGrad ?? false;
+  if (requiresGrad && dtype !== undefined && !isFloat(dtype))
+    throw invalidArg(op, 'options.requiresGrad', `false for dtype ${dtype} (only float tensors have gradients)`, 'true');
+  return { dtype, requiresGrad };
+}
+
+function finish(t: Tensor, requiresGrad: boolean): Tensor {
+  t.requiresGrad = requiresGrad;
+  return t;
+}
+
+/**
+ * A tensor from data (a typed array or an array of numbers) and a shape.
+ * The dtype defaults to the typed array's type, float32 for plain arrays.
+ *
+ * @example
+ * const x = sc.tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+ */
+export function tensor(data: ArrayLike<number>, shape?: Shape, opts?: TensorOptions): Tensor {
+  const { dtype: asked, requiresGrad } = checkOptions('tensor', opts);
+  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number')
+    throw invalidArg('tensor', 'data', 'a typed array or an array of numbers', describe(data));
+  const dims = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
+  if (numelOf(dims) !== data.length)
+    throw invalidArg('tensor', 'data', `${numelOf(dims)} elements for shape ${shapeStr(dims)}`, `${data.length} elements`);
+  const dtype = asked ?? dtypeOfArray(data) ?? 'float32';
+  if (requiresGrad && !isFloat(dtype)) throw invalidArg('tensor', 'options.requiresGrad', `false for dtype ${dtype}`, 'true');
+  const Ctor = arrayCtor(dtype);
+  const typed: AnyTypedArray = dtypeOfArray(data) === dtype ? (data as AnyTypedArray) : Ctor.from(data as ArrayLike<number>);
+  const t = empty(dims, dtype);
+  native.write(t.storage('tensor').handle, 0, typed);
+  return finish(t, requiresGrad);
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: Shape, value: number, opts?: TensorOptions): Tensor {
+  const { dtype, requiresGrad } = checkOptions('full', opts);
+  const t = empty(checkShape('full', 'shape', shape), dtype ?? 'float32');
+  runKernel('fill', [], [t], [value]);
+  return finish(t, requiresGrad);
+}
+
+export function zeros(shape: Shape, opts?: TensorOptions): Tensor {
+  return full(shape, 0, opts);
+}
+
+export function ones(shape: Shape, opts?: TensorOptions): Tensor {
+  return full(shape, 1, opts);
+}
+
+export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+}
+
+/** Standard-normal samples (mean 0, std 1), reproducible under `manualSeed`. */
+export function randn(shape: Shape, opts?: TensorOptions & { mean?: number; std?: number }): Tensor {
+  const { dtype, requiresGrad } = checkOptions('randn', opts, true);
+  const t = empty(checkShape('randn', 'shape', shape), dtype ?? 'float32');
+  runKernel('fill_randn', [], [t], [opts?.mean ?? 0, opts?.std ?? 1, ...nextRandom(t.numel)]);
+  return finish(t, requiresGrad);
+}
+
+/** Uniform samples in [low, high) (default [0, 1)), reproducible under `manualSeed`. */
+export function rand(shape: Shape, opts?: TensorOptions & { low?: number; high?: number }): Tensor {
+  const { dtype, requiresGrad } = checkOptions('rand', opts, true);
+  const t = empty(checkShape('rand', 'shape', shape), dtype ?? 'float32');
+  runKernel('fill_uniform', [], [t], [opts?.low ?? 0, opts?.high ?? 1, ...nextRandom(t.numel)]);
+  return finish(t, requiresGrad);
+}
+
+/** A copy converted to `dtype` (not recorded by autograd; see Tensor#to for the differentiable form). */
+export function castCopy(x: Tensor, dtype: DType): Tensor {
+  const out = empty(x.shape, dtype);
+  runKernel('copy', [x], [out]);
+  return out;
+}

@@ -1,0 +1,266 @@
+// Node-API bindings: opaque storage handles, one generic `run` entry point keyed to the op
+// list, and a few introspection/test hooks. All argument checking that needs JS knowledge
+// happens here; numeric work is in native/cpu.
+#include <napi.h>
+
+#include <cstring>
+#include <string>
+
+#include "addon/addon_data.h"
+#include "core/op_call.h"
+#include "cpu/kernels.h"
+#include "cpu/ops/registry.h"
+
+namespace sepconv::addon {
+
+namespace {
+
+// Cache at most this much freed memory for reuse (SEPCONV_CACHE_MB overrides).
+size_t cache_limit_bytes() {
+  if (const char* env = std::getenv("SEPCONV_CACHE_MB")) {
+    char* end = nullptr;
+    long mb = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && mb >= 0) return size_t(mb) << 20;
+  }
+  return size_t(4096) << 20;
+}
+
+AddonData& data_of(const Napi::Env& env) { return *env.GetInstanceData<AddonData>(); }
+
+// Runs `body`, turning C++ exceptions into JS Errors (node-addon-api only converts its own).
+template <class F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+Storage& unwrap_storage(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal()) throw Error(std::string(what) + ": expected a storage handle");
+  Storage* s = v.As<Napi::External<Storage>>().Data();
+  if (s->released) throw Error(std::string(what) + ": the tensor's memory was already disposed");
+  return *s;
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const double requested = info[0].As<Napi::Number>().DoubleValue();
+    SEPCONV_CHECK(requested >= 0 && requested < 1e15, "alloc: invalid byte count ", requested);
+    AddonData& d = data_of(env);
+    auto* s = new Storage();  // owned by the External below; deleted in its finalizer
+    s->bytes = size_t(requested);
+    s->allocator = d.cpu_allocator;
+    try {
+      s->data = d.cpu_allocator->allocate(s->bytes);
+    } catch (...) {
+      delete s;
+      throw;
+    }
+    Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(s->bytes));
+    return Napi::External<Storage>::New(env, s, [](Napi::Env fenv, Storage* st) {
+      // GC backstop for tensors that were never disposed.
+      if (!st->released) {
+        st->release();
+        Napi::MemoryManagement::AdjustExternalMemory(fenv, -int64_t(st->bytes));
+      }
+      delete st;
+    });
+  });
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (!info[0].IsExternal()) throw Error("free: expected a storage handle");
+    Storage* s = info[0].As<Napi::External<Storage>>().Data();
+    if (!s->released) {
+      s->release();
+      Napi::MemoryManagement::AdjustExternalMemory(env, -int64_t(s->bytes));
+    }
+    return env.Undefined();
+  });
+}
+
+void check_range(const Storage& s, double offset, double length, const char* what) {
+  SEPCONV_CHECK(offset >= 0 && length >= 0 && offset + length <= double(s.bytes), what, ": byte range [", offset,
+                ", ", offset + length, ") is outside the tensor's ", s.bytes, " bytes");
+}
+
+// write(handle, byteOffset, typedArrayOrDataView)
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Storage& s = unwrap_storage(info[0], "write");
+    const double offset = info[1].As<Napi::Number>().DoubleValue();
+    if (!info[2].IsTypedArray()) throw Error("write: expected a typed array");
+    auto arr = info[2].As<Napi::TypedArray>();
+    const size_t len = arr.ByteLength();
+    check_range(s, offset, double(len), "write");
+    const auto* src = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    std::memcpy(static_cast<uint8_t*>(s.data) + size_t(offset), src, len);
+    return info.Env().Undefined();
+  });
+}
+
+// read(handle, byteOffset, byteLength) -> ArrayBuffer (a copy)
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Storage& s = unwrap_storage(info[0], "read");
+    const double offset = info[1].As<Napi::Number>().DoubleValue();
+    const double length = info[2].As<Napi::Number>().DoubleValue();
+    check_range(s, offset, length, "read");
+    auto buf = Napi::ArrayBuffer::New(info.Env(), size_t(length));
+    std::memcpy(buf.Data(), static_cast<const uint8_t*>(s.data) + size_t(offset), size_t(length));
+    return buf;
+  });
+}
+
+// Per-tensor descriptor in `meta`: [elementOffset, dtype, ndim, shape[kMaxDims]].
+constexpr int kMetaStride = 3 + kMaxDims;
+
+TensorArg tensor_arg(const Napi::Value& handle, const double* meta, Op op, int index) {
+  const std::string what = std::string(op_name(op)) + " operand " + std::to_string(index);
+  Storage& s = unwrap_storage(handle, what.c_str());
+  TensorArg t;
+  const int32_t dtype = int32_t(meta[1]);
+  SEPCONV_CHECK(dtype_valid(dtype), what, ": invalid dtype code ", dtype);
+  t.dtype = DType(dtype);
+  t.device = s.device;
+  t.ndim = int(meta[2]);
+  SEPCONV_CHECK(t.ndim >= 0 && t.ndim <= kMaxDims, what, ": rank ", t.ndim, " exceeds ", kMaxDims);
+  for (int d = 0; d < t.ndim; ++d) {
+    SEPCONV_CHECK(meta[3 + d] >= 0, what, ": negative dim ", meta[3 + d]);
+    t.shape[d] = int64_t(meta[3 + d]);
+  }
+  const double esize = double(dtype_size(t.dtype));
+  check_range(s, meta[0] * esize, double(t.numel()) * esize, what.c_str());
+  t.data = static_cast<uint8_t*>(s.data) + size_t(meta[0] * esize);
+  return t;
+}
+
+// run(opId, handles[], meta: Float64Array, params: Float64Array, numInputs)
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const int op_id = info[0].As<Napi::Number>().Int32Value();
+    SEPCONV_CHECK(op_id >= 0 && op_id < kOpCount, "run: unknown op id ", op_id);
+    const Op op = Op(op_id);
+    auto handles = info[1].As<Napi::Array>();
+    auto meta = info[2].As<Napi::Float64Array>();
+    auto params = info[3].As<Napi::Float64Array>();
+    const int num_inputs = info[4].As<Napi::Number>().Int32Value();
+    const int count = int(handles.Length());
+    SEPCONV_CHECK(count <= kMaxOperands, op_name(op), ": too many operands (", count, ")");
+    SEPCONV_CHECK(num_inputs >= 0 && num_inputs <= count, op_name(op), ": bad input count");
+    SEPCONV_CHECK(meta.ElementLength() == size_t(count) * kMetaStride, op_name(op), ": operand metadata mismatch");
+    SEPCONV_CHECK(params.ElementLength() <= size_t(kMaxParams), op_name(op), ": too many params");
+    TensorArg args[kMaxOperands];
+    for (int i = 0; i < count; ++i) args[i] = tensor_arg(handles.Get(uint32_t(i)), meta.Data() + i * kMetaStride, op, i);
+    for (int i = 0; i < count; ++i)
+      SEPCONV_CHECK(args[i].device == args[0].device, op_name(op), ": operands are on different devices");
+    AddonData& d = data_of(env);
+    Context ctx{*d.pool, *d.cpu_allocator, d.isa};
+    OpCall call{op, args, num_inputs, args + num_inputs, count - num_inputs, params.Data(), int(params.ElementLength()),
+                ctx};
+    cpu::cpu_op(op)(call);
+    return env.Undefined();
+  });
+}
+
+Napi::Value OpNames(const Napi::CallbackInfo& info) {
+  auto arr = Napi::Array::New(info.Env(), kOpCount);
+  for (int i = 0; i < kOpCount; ++i) arr.Set(uint32_t(i), op_name(Op(i)));
+  return arr;
+}
+
+Napi::Value Backend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData& d = data_of(env);
+  auto o = Napi::Object::New(env);
+  o.Set("isa", isa_name(d.isa));
+  o.Set("threads", d.pool->size());
+  o.Set("cuda", false);
+  auto isas = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (Isa isa : {Isa::AVX512, Isa::AVX2, Isa::SCALAR})
+    if (isa_supported(isa)) isas.Set(n++, isa_name(isa));
+  o.Set("supportedIsas", isas);
+  return o;
+}
+
+// Test hook: switch this environment's float32 kernels to another supported ISA.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    Isa isa;
+    SEPCONV_CHECK(parse_isa(name, &isa), "setIsa: '", name, "' is not one of avx512, avx2, scalar");
+    SEPCONV_CHECK(isa_supported(isa), "setIsa: '", name, "' is not supported by this CPU or build");
+    data_of(info.Env()).isa = isa;
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int n = info[0].As<Napi::Number>().Int32Value();
+    SEPCONV_CHECK(n >= 1 && n <= 1024, "setNumThreads: expected 1..1024, got ", n);
+    AddonData& d = data_of(info.Env());
+    if (d.pool->size() != n) d.pool = std::make_unique<ThreadPool>(n);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const AllocatorStats s = data_of(env).cpu_allocator->stats();
+  auto o = Napi::Object::New(env);
+  o.Set("bytesInUse", double(s.bytes_in_use));
+  o.Set("bytesCached", double(s.bytes_cached));
+  o.Set("peakBytesInUse", double(s.peak_bytes_in_use));
+  o.Set("allocations", double(s.allocations));
+  o.Set("cacheHits", double(s.cache_hits));
+  return o;
+}
+
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  data_of(info.Env()).cpu_allocator->release_cache();
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* d = new AddonData();  // owned by the environment (SetInstanceData's finalizer)
+  try {
+    d->isa = default_isa();
+  } catch (const std::exception& e) {
+    delete d;
+    throw Napi::Error::New(env, std::string("sepconv: ") + e.what());
+  }
+  d->cpu_allocator = std::make_shared<CachingAllocator>(cache_limit_bytes());
+  d->pool = std::make_unique<ThreadPool>(ThreadPool::default_threads());
+  env.SetInstanceData<AddonData>(d);
+
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("free", Napi::Function::New(env, Free, "free"));
+  exports.Set("write", Napi::Function::New(env, Write, "write"));
+  exports.Set("read", Napi::Function::New(env, Read, "read"));
+  exports.Set("run", Napi::Function::New(env, Run, "run"));
+  exports.Set("opNames", Napi::Function::New(env, OpNames, "opNames"));
+  exports.Set("backend", Napi::Function::New(env, Backend, "backend"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
+  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
+  exports.Set("metaStride", Napi::Number::New(env, kMetaStride));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace sepconv::addon
+
+static Napi::Object InitSepconv(Napi::Env env, Napi::Object exports) { return sepconv::addon::Init(env, exports); }
+NODE_API_MODULE(sepconv, InitSepconv)

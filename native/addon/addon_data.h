@@ -1,0 +1,34 @@
+// Per-environment state of the addon (one per Node main thread or worker_thread), so the
+// addon is context-aware: no process-wide mutable globals.
+#pragma once
+#include <memory>
+
+#include "core/allocator.h"
+#include "core/cpu_features.h"
+#include "core/dtype.h"
+#include "core/thread_pool.h"
+
+namespace sepconv::addon {
+
+struct AddonData {
+  std::shared_ptr<CachingAllocator> cpu_allocator;  // shared with every live Storage
+  std::unique_ptr<ThreadPool> pool;
+  Isa isa;
+};
+
+// Tensor memory as JS sees it: an opaque handle (a Napi::External) to one block.
+struct Storage {
+  void* data = nullptr;
+  size_t bytes = 0;
+  Device device = Device::CPU;
+  std::shared_ptr<CachingAllocator> allocator;  // keeps the allocator alive past env teardown
+  bool released = false;
+
+  void release() {
+    if (released) return;
+    allocator->deallocate(data);
+    released = true;
+  }
+};
+
+}  // namespace sepconv::addon

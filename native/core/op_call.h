@@ -1,0 +1,70 @@
+// How an op sees its operands: plain views of caller-allocated tensors plus numeric params.
+#pragma once
+#include <cstdint>
+
+#include "core/allocator.h"
+#include "core/cpu_features.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/thread_pool.h"
+
+namespace sepconv {
+
+constexpr int kMaxDims = 8;
+constexpr int kMaxOperands = 12;
+constexpr int kMaxParams = 32;
+
+struct TensorArg {
+  void* data = nullptr;  // first element (storage base + offset)
+  DType dtype = DType::F32;
+  Device device = Device::CPU;
+  int ndim = 0;
+  int64_t shape[kMaxDims] = {};
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) n *= shape[i];
+    return n;
+  }
+  // Negative indices count from the end, as in Python.
+  int64_t dim(int i) const { return shape[i < 0 ? ndim + i : i]; }
+  template <class T>
+  T* ptr() const { return static_cast<T*>(data); }
+};
+
+// Per-environment execution resources an op may use.
+struct Context {
+  ThreadPool& pool;
+  CachingAllocator& allocator;
+  Isa isa;
+};
+
+struct OpCall {
+  Op op;
+  const TensorArg* inputs;
+  int num_inputs;
+  const TensorArg* outputs;
+  int num_outputs;
+  const double* params;
+  int num_params;
+  Context& ctx;
+
+  const TensorArg& in(int i) const {
+    SEPCONV_CHECK(i < num_inputs, op_name(op), ": expected at least ", i + 1, " inputs, got ", num_inputs);
+    return inputs[i];
+  }
+  const TensorArg& out(int i) const {
+    SEPCONV_CHECK(i < num_outputs, op_name(op), ": expected at least ", i + 1, " outputs, got ", num_outputs);
+    return outputs[i];
+  }
+  double param(int i) const {
+    SEPCONV_CHECK(i < num_params, op_name(op), ": expected at least ", i + 1, " params, got ", num_params);
+    return params[i];
+  }
+  int64_t iparam(int i) const { return static_cast<int64_t>(param(i)); }
+};
+
+using OpFn = void (*)(const OpCall&);
+
+}  // namespace sepconv

@@ -1,0 +1,99 @@
+// Constant and random fills, dtype conversion (CPU).
+#include <cmath>
+#include <cstdint>
+
+#include "cpu/ops/op_helpers.h"
+#include "cpu/ops/registry.h"
+
+namespace sepconv::cpu::ops {
+
+namespace {
+
+template <class F>
+void dispatch_any(DType t, F&& f) {
+  switch (t) {
+    case DType::F32: return f(float{});
+    case DType::F64: return f(double{});
+    case DType::I32: return f(int32_t{});
+    case DType::U8: return f(uint8_t{});
+  }
+}
+
+// splitmix64: a counter-based generator, so element i of a fill depends only on
+// (seed, counter + i) and parallel fills are reproducible for any thread count.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+inline uint64_t random_bits(uint64_t seed, uint64_t counter) {
+  return mix64(mix64(seed + 0x9e3779b97f4a7c15ULL) ^ (counter * 0x9e3779b97f4a7c15ULL));
+}
+// Uniform in (0, 1): 53 random bits, offset by half a step so log() is always finite.
+inline double to_unit(uint64_t bits) { return (double(bits >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+
+constexpr size_t kFillGrain = 1 << 14;
+
+}  // namespace
+
+void fill(const OpCall& c) {
+  const TensorArg& out = c.out(0);
+  const double value = c.param(0);
+  dispatch_any(out.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    T* p = out.ptr<T>();
+    const T v = T(value);
+    c.ctx.pool.parallel_for(size_t(out.numel()), kFillGrain, [&](size_t s, size_t e) {
+      for (size_t i = s; i < e; ++i) p[i] = v;
+    });
+  });
+}
+
+void copy(const OpCall& c) {
+  const TensorArg &x = c.in(0), &out = c.out(0);
+  check_numel(c, "out", out, x.numel());
+  dispatch_any(x.dtype, [&](auto zx) {
+    using S = decltype(zx);
+    dispatch_any(out.dtype, [&](auto zo) {
+      using D = decltype(zo);
+      const S* src = x.ptr<S>();
+      D* dst = out.ptr<D>();
+      c.ctx.pool.parallel_for(size_t(x.numel()), kFillGrain, [&](size_t s, size_t e) {
+        for (size_t i = s; i < e; ++i) dst[i] = static_cast<D>(src[i]);
+      });
+    });
+  });
+}
+
+void fill_randn(const OpCall& c) {
+  const TensorArg& out = c.out(0);
+  const double mean = c.param(0), stddev = c.param(1);
+  const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
+  float_dispatch(c, "out", out.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    T* p = out.ptr<T>();
+    c.ctx.pool.parallel_for(size_t(out.numel()), kFillGrain, [&](size_t s, size_t e) {
+      for (size_t i = s; i < e; ++i) {
+        // Box-Muller from two independent uniforms drawn from one counter.
+        const uint64_t bits = random_bits(seed, counter + i);
+        const double u1 = to_unit(bits), u2 = to_unit(mix64(bits));
+        p[i] = T(mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+      }
+    });
+  });
+}
+
+void fill_uniform(const OpCall& c) {
+  const TensorArg& out = c.out(0);
+  const double low = c.param(0), high = c.param(1);
+  const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
+  float_dispatch(c, "out", out.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    T* p = out.ptr<T>();
+    c.ctx.pool.parallel_for(size_t(out.numel()), kFillGrain, [&](size_t s, size_t e) {
+      for (size_t i = s; i < e; ++i) p[i] = T(low + (high - low) * to_unit(random_bits(seed, counter + i)));
+    });
+  });
+}
+
+}  // namespace sepconv::cpu::ops

@@ -1,0 +1,41 @@
+// SIMD mapping, scalar path: one element per "vector". Serves as the portable fallback for
+// float32 and as the float64 path that gradient checks run on.
+#pragma once
+#include <algorithm>
+#include <cmath>
+
+namespace sepconv::cpu::scalar {
+
+template <class T>
+struct Vec {
+  using Elem = T;
+  static constexpr int W = 1;
+  T v;
+
+  static Vec load(const T* p) { return {*p}; }
+  static Vec load_partial(const T* p, int n) { return {n > 0 ? *p : T(0)}; }
+  static Vec set1(T x) { return {x}; }
+  static Vec zero() { return {T(0)}; }
+  void store(T* p) const { *p = v; }
+  void store_partial(T* p, int n) const {
+    if (n > 0) *p = v;
+  }
+
+  friend Vec operator+(Vec a, Vec b) { return {a.v + b.v}; }
+  friend Vec operator-(Vec a, Vec b) { return {a.v - b.v}; }
+  friend Vec operator*(Vec a, Vec b) { return {a.v * b.v}; }
+  friend Vec operator/(Vec a, Vec b) { return {a.v / b.v}; }
+  static Vec fmadd(Vec a, Vec b, Vec c) { return {a.v * b.v + c.v}; }  // a*b + c
+  static Vec max(Vec a, Vec b) { return {a.v > b.v ? a.v : b.v}; }
+  static Vec min(Vec a, Vec b) { return {a.v < b.v ? a.v : b.v}; }
+  static Vec sqrt(Vec a) { return {std::sqrt(a.v)}; }
+  // a where cond > 0, else 0 (ReLU's gradient mask).
+  static Vec select_positive(Vec cond, Vec a) { return {cond.v > T(0) ? a.v : T(0)}; }
+  T reduce_add() const { return v; }
+  T reduce_max() const { return v; }
+};
+
+using VecF32 = Vec<float>;
+using VecF64 = Vec<double>;
+
+}  // namespace sepconv::cpu::scalar

@@ -17,7 +17,7 @@ struct GemmBlocking {
   static constexpr int NR = NV * W;
   static constexpr int64_t KC = 256;                      // B micro-panel (KC×NR) stays in L1
   static constexpr int64_t MC = (W >= 8 ? 40 : 32) * MR;  // A block (MC×KC) stays in L2
-  static constexpr int64_t NC = 4096 / NR * NR;           // B block (KC×NC) in L3
+  static constexpr int64_t NC = 1024 / NR * NR;           // B block (KC×NC) in L2
 };
 
 // How a finished tile combines with C: alpha * AB + beta * C + row_bias[i] + col_bias[j].
@@ -33,6 +33,14 @@ void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::
                        int64_t ldc, const GemmTileEpilogue<typename V::Elem>& e) {
   using T = typename V::Elem;
   constexpr int W = V::W;
+  // C is touched only after the k loop: fetch its lines now so that store does not wait on
+  // a cache miss per row (C rows are often far apart and out of cache).
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int offset = 0; offset < NV * W; offset += 16) __builtin_prefetch(c + i * ldc + offset, 1);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) __builtin_prefetch(c + i * ldc + NV * W - 1, 1);
   V acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
@@ -85,28 +93,41 @@ inline void gemm_zero_run(typename V::Elem* dst, int64_t n) {
 }
 
 // Receives one line of a source as runs (copies, strided gathers, zeros) and lays it out in
-// consecutive chunks of `width` elements, `chunk_stride` apart (a row of consecutive
-// micro-panels); width >= the line length makes it a plain contiguous buffer.
-template <class V>
+// consecutive chunks of Width elements, `chunk_stride` apart (a row of consecutive
+// micro-panels, or with Width >= the line length a plain buffer).
+template <class V, int Width>
 struct GemmLineWriter {
   using T = typename V::Elem;
   T* chunk;
-  int64_t pos, width, chunk_stride;
+  int64_t pos, chunk_stride;
 
   template <class Emit>
   void emit(int64_t n, Emit&& run) {
     while (n > 0) {
-      const int64_t len = n < width - pos ? n : width - pos;
+      const int64_t len = n < Width - pos ? n : Width - pos;
       run(chunk + pos, len);
       n -= len;
       pos += len;
-      if (pos == width) {
+      if (pos == Width) {
         chunk += chunk_stride;
         pos = 0;
       }
     }
   }
-  void copy(const T* src, int64_t n) {
+  // `next_line` (elements from src to the same place in the line read after this one), if
+  // not 0, is prefetched as this one is copied: lines a page or more apart defeat the
+  // hardware prefetcher, which restarts at every page.
+  void copy(const T* src, int64_t n, int64_t next_line = 0) {
+    // Whole chunks (the bulk of a packed panel) with a fixed number of vector moves.
+    if (pos == 0)
+      for (; n >= Width; n -= Width, src += Width, chunk += chunk_stride) {
+        constexpr int W = V::W;
+        if (next_line != 0)
+          for (int i = 0; i < Width; i += 64 / int(sizeof(T))) __builtin_prefetch(src + next_line + i);
+#pragma GCC unroll 8
+        for (int i = 0; i < Width / W * W; i += W) V::load(src + i).store(chunk + i);
+        if constexpr (Width % W != 0) V::load_partial(src + Width / W * W, Width % W).store_partial(chunk + Width / W * W, Width % W);
+      }
     emit(n, [&](T* d, int64_t len) {
       gemm_copy_run<V>(d, src, len);
       src += len;
@@ -181,7 +202,7 @@ void gemm_read_line(const GemmSource<typename V::Elem>& s, int64_t p, int64_t q,
   int64_t plane = q / s.plane, offset = q % s.plane;
   while (n > 0) {
     const int64_t len = n < s.plane - offset ? n : s.plane - offset;
-    out.copy(s.data + plane * s.plane_stride + p * s.ld + offset, len);
+    out.copy(s.data + plane * s.plane_stride + p * s.ld + offset, len, s.ld);
     n -= len;
     ++plane;
     offset = 0;
@@ -190,41 +211,45 @@ void gemm_read_line(const GemmSource<typename V::Elem>& s, int64_t p, int64_t q,
 
 // ------------------------------------------------------------------------------- packing
 
-// Packs source lines [p0, p0 + np), columns [q0, q0 + nq) as panels `width` columns wide:
-// panel t holds columns q0 + t*width.. as rows panel[p - p0][0..width).
-template <class V>
-void gemm_pack_across(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t np, int64_t q0, int64_t nq, int width,
+// Packs source lines [p0, p0 + np), columns [q0, q0 + nq) as panels Width columns wide:
+// panel t holds columns q0 + t*Width.. as rows panel[p - p0][0..Width).
+template <class V, int Width>
+void gemm_pack_across(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t np, int64_t q0, int64_t nq,
                       typename V::Elem* dst) {
-  const int64_t pad = (width - nq % width) % width;
+  const int64_t pad = (Width - nq % Width) % Width;
   for (int64_t p = 0; p < np; ++p) {
-    GemmLineWriter<V> out{dst + p * width, 0, width, np * width};
+    GemmLineWriter<V, Width> out{dst + p * Width, 0, np * Width};
     gemm_read_line<V>(s, p0 + p, q0, nq, out);
     out.zeros(pad);
   }
 }
 
-// Packs source lines [p0, p0 + np) as the columns of panels `width` wide: panel t holds lines
-// p0 + t*width.., row k of it being column q0 + k of those lines (a transposing pack).
-template <class V>
-void gemm_pack_along(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t np, int64_t q0, int64_t nq, int width,
+// Packs source lines [p0, p0 + np) as the columns of panels Width wide: panel t holds lines
+// p0 + t*Width.., row k of it being column q0 + k of those lines (a transposing pack). Lines
+// are read in chunks into a small buffer (missing lines of the last panel as zeros), then
+// transposed into the panel.
+template <class V, int Width>
+void gemm_pack_along(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t np, int64_t q0, int64_t nq,
                      typename V::Elem* dst) {
   using T = typename V::Elem;
-  constexpr int64_t kChunk = 64;
-  constexpr int kMaxWidth = GemmBlocking<V>::NR > GemmBlocking<V>::MR ? GemmBlocking<V>::NR : GemmBlocking<V>::MR;
-  alignas(64) T lines[kMaxWidth * kChunk];
-  for (int64_t t = 0; t * width < np; ++t) {
-    T* panel = dst + t * width * nq;
-    const int rows = int(np - t * width < width ? np - t * width : width);
+  constexpr int kChunk = 64;
+  alignas(64) T lines[Width * kChunk];
+  for (int64_t t = 0; t * Width < np; ++t) {
+    T* panel = dst + t * Width * nq;
+    const int rows = int(np - t * Width < Width ? np - t * Width : Width);
     for (int64_t k0 = 0; k0 < nq; k0 += kChunk) {
       const int64_t len = nq - k0 < kChunk ? nq - k0 : kChunk;
-      for (int r = 0; r < rows; ++r) {
-        GemmLineWriter<V> out{lines + r * kChunk, 0, kChunk, 0};
-        gemm_read_line<V>(s, p0 + t * width + r, q0 + k0, len, out);
+      for (int r = 0; r < Width; ++r) {
+        GemmLineWriter<V, kChunk> out{lines + r * kChunk, 0, 0};
+        if (r < rows)
+          gemm_read_line<V>(s, p0 + t * Width + r, q0 + k0, len, out);
+        else
+          out.zeros(len);
       }
       for (int64_t k = 0; k < len; ++k) {
-        T* row = panel + (k0 + k) * width;
-        for (int r = 0; r < rows; ++r) row[r] = lines[r * kChunk + k];
-        for (int r = rows; r < width; ++r) row[r] = T(0);
+        T* row = panel + (k0 + k) * Width;
+#pragma GCC unroll 32
+        for (int r = 0; r < Width; ++r) row[r] = lines[r * kChunk + k];
       }
     }
   }
@@ -236,9 +261,9 @@ void gemm_pack_a(const GemmOperand<typename V::Elem>& a, int64_t i0, int64_t mc,
                  typename V::Elem* dst) {
   constexpr int MR = GemmBlocking<V>::MR;
   if (a.transposed)
-    gemm_pack_across<V>(a.source, k0, kc, i0, mc, MR, dst);
+    gemm_pack_across<V, MR>(a.source, k0, kc, i0, mc, dst);
   else
-    gemm_pack_along<V>(a.source, i0, mc, k0, kc, MR, dst);
+    gemm_pack_along<V, MR>(a.source, i0, mc, k0, kc, dst);
 }
 
 // B (K×N) reduction [k0, k0 + kc), columns [j0, j0 + nc) -> NR-wide micro-panels.
@@ -247,9 +272,9 @@ void gemm_pack_b(const GemmOperand<typename V::Elem>& b, int64_t k0, int64_t kc,
                  typename V::Elem* dst) {
   constexpr int NR = GemmBlocking<V>::NR;
   if (b.transposed)
-    gemm_pack_along<V>(b.source, j0, nc, k0, kc, NR, dst);
+    gemm_pack_along<V, NR>(b.source, j0, nc, k0, kc, dst);
   else
-    gemm_pack_across<V>(b.source, k0, kc, j0, nc, NR, dst);
+    gemm_pack_across<V, NR>(b.source, k0, kc, j0, nc, dst);
 }
 
 // --------------------------------------------------------------------------------- sinks

@@ -133,6 +133,21 @@ struct GemmLineWriter {
       src += len;
     });
   }
+  // n elements, element t being src[t] for t in [lo, hi) and 0 elsewhere (src[t] outside
+  // that range is never read): a line crossing the padding of a convolution.
+  void window(const T* src, int64_t lo, int64_t hi, int64_t n) {
+    constexpr int W = V::W;
+    emit(n, [&](T* d, int64_t len) {
+      for (int64_t t = 0; t < len; t += W) {
+        const int lanes = int(len - t < W ? len - t : W);
+        const int64_t a = lo - t < 0 ? 0 : lo - t, b = hi - t < lanes ? hi - t : lanes;
+        V::load_window(src + t, int(a < lanes ? a : lanes), int(b > 0 ? b : 0)).store_partial(d + t, lanes);
+      }
+      src += len;
+      lo -= len;
+      hi -= len;
+    });
+  }
   void gather(const T* src, int64_t stride, int64_t n) {
     emit(n, [&](T* d, int64_t len) {
       for (int64_t i = 0; i < len; ++i) d[i] = src[i * stride];
@@ -150,24 +165,78 @@ struct GemmValidSpan {
   int64_t lo, hi;
 };
 inline GemmValidSpan gemm_valid_span(int64_t first, int64_t step, int64_t size, int64_t len) {
-  int64_t lo = first >= 0 ? 0 : (-first + step - 1) / step;
-  int64_t hi = first > size - 1 ? 0 : (size - 1 - first) / step + 1;
+  int64_t lo, hi;
+  if (step == 1) {  // the common case, without divisions
+    lo = first >= 0 ? 0 : -first;
+    hi = size - first;
+  } else {
+    lo = first >= 0 ? 0 : (-first + step - 1) / step;
+    hi = first > size - 1 ? 0 : (size - 1 - first) / step + 1;
+  }
   lo = lo < len ? lo : len;
   hi = hi < len ? hi : len;
   return {lo, hi > lo ? hi : lo};
 }
 
-// Line p of the im2col matrix, columns [q, q + n): for each output pixel (n, oy, ox) the
-// input value the kernel tap p = (c, ki, kj) sees there, or 0 in the padding.
-template <class V, class Writer>
-void gemm_read_im2col_line(const ConvGeometry& g, const typename V::Elem* x, int64_t p, int64_t q, int64_t n,
-                           Writer& out) {
-  const int64_t taps = g.kernel_h * g.kernel_w;
-  const int64_t c = p / taps, ki = p % taps / g.kernel_w, kj = p % g.kernel_w;
+// Decomposing source indices costs divisions, so packing does it once per block and then
+// steps along: a GemmCursor is where a run of columns q starts (planar: the plane and the
+// offset in it; im2col: the output pixel), a GemmLineIter walks lines p, p + 1, ...
+// (im2col: the kernel tap p = (c, ki, kj)).
+struct GemmCursor {
+  int64_t outer, row, col;
+};
+
+// Output pixel q (counted over the whole batch) of a convolution as (image, row, column).
+inline GemmCursor gemm_pixel(const ConvGeometry& g, int64_t q) {
   const int64_t per_image = g.out_h * g.out_w;
-  int64_t img = q / per_image, oy = q % per_image / g.out_w, ox = q % g.out_w;
-  const auto* channel = x + c * g.height * g.width;
-  const int64_t row_offset = ki * g.dilation_h - g.pad_h, col_offset = kj * g.dilation_w - g.pad_w;
+  return {q / per_image, q % per_image / g.out_w, q % g.out_w};
+}
+
+template <class T>
+GemmCursor gemm_cursor(const GemmSource<T>& s, int64_t q) {
+  if (s.kind == GemmSource<T>::Kind::Planar) return {q / s.plane, 0, q % s.plane};
+  return gemm_pixel(s.conv, q);
+}
+
+struct GemmTap {
+  int64_t c, ki, kj;
+};
+
+inline GemmTap gemm_tap(const ConvGeometry& g, int64_t p) {
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  return {p / taps, p % taps / g.kernel_w, p % g.kernel_w};
+}
+
+inline void gemm_next_tap(const ConvGeometry& g, GemmTap& t) {
+  if (++t.kj < g.kernel_w) return;
+  t.kj = 0;
+  if (++t.ki < g.kernel_h) return;
+  t.ki = 0;
+  ++t.c;
+}
+
+template <class T>
+struct GemmLineIter {
+  const GemmSource<T>& s;
+  int64_t p;
+  GemmTap tap;
+
+  GemmLineIter(const GemmSource<T>& source, int64_t first)
+      : s(source), p(first), tap(source.kind == GemmSource<T>::Kind::Im2col ? gemm_tap(source.conv, first) : GemmTap{}) {}
+  void next() {
+    ++p;
+    if (s.kind == GemmSource<T>::Kind::Im2col) gemm_next_tap(s.conv, tap);
+  }
+};
+
+// Line `tap` of the im2col matrix, n columns from output pixel `at`: for each output pixel
+// the input value the kernel tap (c, ki, kj) sees there, or 0 in the padding.
+template <class V, class Writer>
+void gemm_read_im2col_line(const ConvGeometry& g, const typename V::Elem* x, const GemmTap& tap, GemmCursor at,
+                           int64_t n, Writer& out) {
+  int64_t img = at.outer, oy = at.row, ox = at.col;
+  const auto* channel = x + tap.c * g.height * g.width;
+  const int64_t row_offset = tap.ki * g.dilation_h - g.pad_h, col_offset = tap.kj * g.dilation_w - g.pad_w;
   while (n > 0) {
     const int64_t len = n < g.out_w - ox ? n : g.out_w - ox;
     const int64_t iy = oy * g.stride_h + row_offset;
@@ -176,13 +245,22 @@ void gemm_read_im2col_line(const ConvGeometry& g, const typename V::Elem* x, int
     } else {
       const auto* row = channel + img * g.image_stride + iy * g.width;
       const int64_t ix = ox * g.stride_w + col_offset;
+      // Packing walks the taps of one channel before the next: fetch the next channel's row
+      // ahead (once per kernel row) so that switching channels does not stall on memory.
+      if (tap.kj == 0)
+        for (int64_t t = 0; t < len * g.stride_w; t += 64 / int64_t(sizeof(*row)))
+          __builtin_prefetch(row + g.height * g.width + ox * g.stride_w + t);
       const GemmValidSpan s = gemm_valid_span(ix, g.stride_w, g.width, len);
-      out.zeros(s.lo);
-      if (g.stride_w == 1)
-        out.copy(row + ix + s.lo, s.hi - s.lo);
-      else
+      if (g.stride_w == 1) {
+        if (s.lo == 0 && s.hi == len)
+          out.copy(row + ix, len);
+        else
+          out.window(row + ix, s.lo, s.hi, len);
+      } else {
+        out.zeros(s.lo);
         out.gather(row + ix + s.lo * g.stride_w, g.stride_w, s.hi - s.lo);
-      out.zeros(len - s.hi);
+        out.zeros(len - s.hi);
+      }
     }
     n -= len;
     ox += len;
@@ -196,13 +274,16 @@ void gemm_read_im2col_line(const ConvGeometry& g, const typename V::Elem* x, int
   }
 }
 
+// n elements of a source line starting at column cursor `at`.
 template <class V, class Writer>
-void gemm_read_line(const GemmSource<typename V::Elem>& s, int64_t p, int64_t q, int64_t n, Writer& out) {
-  if (s.kind == GemmSource<typename V::Elem>::Kind::Im2col) return gemm_read_im2col_line<V>(s.conv, s.data, p, q, n, out);
-  int64_t plane = q / s.plane, offset = q % s.plane;
+void gemm_read_line(const GemmLineIter<typename V::Elem>& line, GemmCursor at, int64_t n, Writer& out) {
+  const GemmSource<typename V::Elem>& s = line.s;
+  if (s.kind == GemmSource<typename V::Elem>::Kind::Im2col)
+    return gemm_read_im2col_line<V>(s.conv, s.data, line.tap, at, n, out);
+  int64_t plane = at.outer, offset = at.col;
   while (n > 0) {
     const int64_t len = n < s.plane - offset ? n : s.plane - offset;
-    out.copy(s.data + plane * s.plane_stride + p * s.ld + offset, len, s.ld);
+    out.copy(s.data + plane * s.plane_stride + line.p * s.ld + offset, len, s.ld);
     n -= len;
     ++plane;
     offset = 0;
@@ -217,39 +298,49 @@ template <class V, int Width>
 void gemm_pack_across(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t np, int64_t q0, int64_t nq,
                       typename V::Elem* dst) {
   const int64_t pad = (Width - nq % Width) % Width;
-  for (int64_t p = 0; p < np; ++p) {
+  const GemmCursor at = gemm_cursor(s, q0);
+  GemmLineIter<typename V::Elem> line(s, p0);
+  for (int64_t p = 0; p < np; ++p, line.next()) {
     GemmLineWriter<V, Width> out{dst + p * Width, 0, np * Width};
-    gemm_read_line<V>(s, p0 + p, q0, nq, out);
+    gemm_read_line<V>(line, at, nq, out);
     out.zeros(pad);
   }
 }
 
 // Packs source lines [p0, p0 + np) as the columns of panels Width wide: panel t holds lines
 // p0 + t*Width.., row k of it being column q0 + k of those lines (a transposing pack). Lines
-// are read in chunks into a small buffer (missing lines of the last panel as zeros), then
-// transposed into the panel.
+// are read a chunk at a time into a buffer (the missing lines of a last, partial panel as
+// zeros) and moved into the panel by in-register W×W transposes.
 template <class V, int Width>
 void gemm_pack_along(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t np, int64_t q0, int64_t nq,
                      typename V::Elem* dst) {
   using T = typename V::Elem;
-  constexpr int kChunk = 64;
-  alignas(64) T lines[Width * kChunk];
-  for (int64_t t = 0; t * Width < np; ++t) {
-    T* panel = dst + t * Width * nq;
-    const int rows = int(np - t * Width < Width ? np - t * Width : Width);
-    for (int64_t k0 = 0; k0 < nq; k0 += kChunk) {
-      const int64_t len = nq - k0 < kChunk ? nq - k0 : kChunk;
-      for (int r = 0; r < Width; ++r) {
+  constexpr int W = V::W, kChunk = 128, kRows = (Width + W - 1) / W * W;
+  alignas(64) T lines[kRows * kChunk];
+  for (int r = Width; r < kRows; ++r) gemm_zero_run<V>(lines + r * kChunk, kChunk);
+  for (int64_t k0 = 0; k0 < nq; k0 += kChunk) {
+    const int64_t len = nq - k0 < kChunk ? nq - k0 : kChunk;
+    const GemmCursor at = gemm_cursor(s, q0 + k0);
+    for (int64_t t = 0; t * Width < np; ++t) {
+      const int rows = int(np - t * Width < Width ? np - t * Width : Width);
+      GemmLineIter<T> line(s, p0 + t * Width);
+      for (int r = 0; r < Width; ++r, line.next()) {
         GemmLineWriter<V, kChunk> out{lines + r * kChunk, 0, 0};
         if (r < rows)
-          gemm_read_line<V>(s, p0 + t * Width + r, q0 + k0, len, out);
+          gemm_read_line<V>(line, at, len, out);
         else
           out.zeros(len);
       }
-      for (int64_t k = 0; k < len; ++k) {
-        T* row = panel + (k0 + k) * Width;
-#pragma GCC unroll 32
-        for (int r = 0; r < Width; ++r) row[r] = lines[r * kChunk + k];
+      T* panel = dst + t * Width * nq + k0 * Width;
+      for (int r0 = 0; r0 < Width; r0 += W) {
+        const int lanes = Width - r0 < W ? Width - r0 : W;
+        for (int64_t kb = 0; kb < len; kb += W) {
+          V block[W];
+          for (int i = 0; i < W; ++i) block[i] = V::load(lines + (r0 + i) * kChunk + kb);
+          V::transpose(block);
+          const int64_t cols = len - kb < W ? len - kb : W;
+          for (int64_t j = 0; j < cols; ++j) block[j].store_partial(panel + (kb + j) * Width + r0, lanes);
+        }
       }
     }
   }
@@ -309,35 +400,35 @@ void gemm_store_tile_planar(const GemmSink<typename V::Elem>& s, const typename 
   }
 }
 
-// Adds alpha * a tile of an im2col gradient into the convolution input gradient (col2im).
+// Adds alpha * a tile of an im2col gradient into the convolution input gradient (col2im):
+// tile row i is kernel tap `tap` stepped i times, column j the output pixel `at` + j.
 template <class V>
-void gemm_col2im_add_tile(const GemmSink<typename V::Elem>& s, const typename V::Elem* tile, int64_t i0, int rows,
-                          int64_t j0, int cols) {
+void gemm_col2im_add_tile(const GemmSink<typename V::Elem>& s, const typename V::Elem* tile, const GemmTap& tap, int rows,
+                          GemmCursor at, int cols) {
   using T = typename V::Elem;
   constexpr int W = V::W, NR = GemmBlocking<V>::NR;
   const ConvGeometry& g = s.conv;
   const V valpha = V::set1(s.alpha);
-  const int64_t taps = g.kernel_h * g.kernel_w, per_image = g.out_h * g.out_w;
-  int64_t img = j0 / per_image, oy = j0 % per_image / g.out_w, ox = j0 % g.out_w;
+  int64_t img = at.outer, oy = at.row, ox = at.col;
   for (int jj = 0; jj < cols;) {
     const int run = int(cols - jj < g.out_w - ox ? cols - jj : g.out_w - ox);
     T* image = s.data + img * g.image_stride;
-    for (int i = 0; i < rows; ++i) {
-      const int64_t p = i0 + i, c = p / taps, ki = p % taps / g.kernel_w, kj = p % g.kernel_w;
-      const int64_t iy = oy * g.stride_h + ki * g.dilation_h - g.pad_h;
+    GemmTap t = tap;
+    for (int i = 0; i < rows; ++i, gemm_next_tap(g, t)) {
+      const int64_t iy = oy * g.stride_h + t.ki * g.dilation_h - g.pad_h;
       if (iy < 0 || iy >= g.height) continue;
-      T* row = image + (c * g.height + iy) * g.width;
+      T* row = image + (t.c * g.height + iy) * g.width;
       const T* src = tile + i * NR + jj;
-      const int64_t ix = ox * g.stride_w + kj * g.dilation_w - g.pad_w;
+      const int64_t ix = ox * g.stride_w + t.kj * g.dilation_w - g.pad_w;
       const GemmValidSpan span = gemm_valid_span(ix, g.stride_w, g.width, run);
       if (g.stride_w == 1) {
         T* dst = row + ix;
-        for (int64_t t = span.lo; t < span.hi; t += W) {
-          const int n = int(span.hi - t < W ? span.hi - t : W);
-          V::fmadd(V::load_partial(src + t, n), valpha, V::load_partial(dst + t, n)).store_partial(dst + t, n);
+        for (int64_t k = span.lo; k < span.hi; k += W) {
+          const int n = int(span.hi - k < W ? span.hi - k : W);
+          V::fmadd(V::load_partial(src + k, n), valpha, V::load_partial(dst + k, n)).store_partial(dst + k, n);
         }
       } else {
-        for (int64_t t = span.lo; t < span.hi; ++t) row[ix + t * g.stride_w] += s.alpha * src[t];
+        for (int64_t k = span.lo; k < span.hi; ++k) row[ix + k * g.stride_w] += s.alpha * src[k];
       }
     }
     jj += run;
@@ -363,11 +454,14 @@ void gemm_macro_kernel(const GemmSink<typename V::Elem>& s, const typename V::El
   const bool planar = s.kind == GemmSink<T>::Kind::Planar;
   const GemmTileEpilogue<T> to_buffer{T(1), T(0), nullptr, nullptr};
   alignas(64) T tile[MR * NR];
+  const GemmTap first_tap = planar ? GemmTap{} : gemm_tap(s.conv, ic);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int cols = int(nc - jr < NR ? nc - jr : NR);
     const int64_t j0 = jc + jr;
     const int64_t plane = planar ? j0 / s.plane : 0, offset = planar ? j0 % s.plane : 0;
     const bool direct_cols = planar && cols == NR && offset + NR <= s.plane;
+    const GemmCursor pixel = planar ? GemmCursor{} : gemm_pixel(s.conv, j0);
+    GemmTap tap = first_tap;
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int rows = int(mc - ir < MR ? mc - ir : MR);
       const int64_t i0 = ic + ir;
@@ -380,12 +474,23 @@ void gemm_macro_kernel(const GemmSink<typename V::Elem>& s, const typename V::El
         continue;
       }
       gemm_micro_kernel<V, MR, B::NV>(kc, ap, bp, tile, NR, to_buffer);
-      if (planar)
+      if (planar) {
         gemm_store_tile_planar<V>(s, tile, i0, rows, j0, cols, first);
-      else
-        gemm_col2im_add_tile<V>(s, tile, i0, rows, j0, cols);
+      } else {
+        gemm_col2im_add_tile<V>(s, tile, tap, rows, pixel, cols);
+        for (int r = 0; r < MR; ++r) gemm_next_tap(s.conv, tap);
+      }
     }
   }
+}
+
+// The block size that covers n (>= 1) in the fewest blocks of at most `max` (a multiple of
+// `align`), all about equal: 576 = 3 × 192 rather than 256 + 256 + 64, whose short last
+// block would pay the C tile's load and store for a third of the work.
+inline int64_t gemm_balanced_block(int64_t n, int64_t max, int64_t align) {
+  const int64_t blocks = (n + max - 1) / max;
+  const int64_t size = (n + blocks - 1) / blocks;
+  return (size + align - 1) / align * align;
 }
 
 template <class V>
@@ -393,22 +498,21 @@ void gemm_run(const GemmProblem<typename V::Elem>& p, const GemmRange& r) {
   using T = typename V::Elem;
   using B = GemmBlocking<V>;
   if (r.m0 >= r.m1 || r.n0 >= r.n1) return;
-  const int64_t nc_max = r.n1 - r.n0 < B::NC ? r.n1 - r.n0 : B::NC;
-  const int64_t mc_max = r.m1 - r.m0 < B::MC ? r.m1 - r.m0 : B::MC;
-  const int64_t kc_max = r.k1 - r.k0 < B::KC ? r.k1 - r.k0 : B::KC;
-  const int64_t nc_padded = (nc_max + B::NR - 1) / B::NR * B::NR, mc_padded = (mc_max + B::MR - 1) / B::MR * B::MR;
-  T* bpack = static_cast<T*>(thread_scratch(0, size_t(nc_padded * kc_max + B::NR) * sizeof(T)));
-  T* apack = static_cast<T*>(thread_scratch(1, size_t(mc_padded * kc_max + B::MR) * sizeof(T)));
-  for (int64_t jc = r.n0; jc < r.n1; jc += B::NC) {
-    const int64_t nc = r.n1 - jc < B::NC ? r.n1 - jc : B::NC;
+  const int64_t nc_block = gemm_balanced_block(r.n1 - r.n0, B::NC, B::NR);
+  const int64_t mc_block = gemm_balanced_block(r.m1 - r.m0, B::MC, B::MR);
+  const int64_t kc_block = r.k1 > r.k0 ? gemm_balanced_block(r.k1 - r.k0, B::KC, 8) : 1;
+  T* bpack = static_cast<T*>(thread_scratch(0, size_t(nc_block * kc_block) * sizeof(T)));
+  T* apack = static_cast<T*>(thread_scratch(1, size_t(mc_block * kc_block) * sizeof(T)));
+  for (int64_t jc = r.n0; jc < r.n1; jc += nc_block) {
+    const int64_t nc = r.n1 - jc < nc_block ? r.n1 - jc : nc_block;
     // An empty reduction still runs once: C = beta * C + bias.
     int64_t pc = r.k0;
     do {
-      const int64_t kc = r.k1 - pc < B::KC ? r.k1 - pc : B::KC;
+      const int64_t kc = r.k1 - pc < kc_block ? r.k1 - pc : kc_block;
       const bool first = pc == r.k0;
       gemm_pack_b<V>(p.b, pc, kc, jc, nc, bpack);
-      for (int64_t ic = r.m0; ic < r.m1; ic += B::MC) {
-        const int64_t mc = r.m1 - ic < B::MC ? r.m1 - ic : B::MC;
+      for (int64_t ic = r.m0; ic < r.m1; ic += mc_block) {
+        const int64_t mc = r.m1 - ic < mc_block ? r.m1 - ic : mc_block;
         gemm_pack_a<V>(p.a, ic, mc, pc, kc, apack);
         gemm_macro_kernel<V>(p.c, apack, bpack, ic, mc, jc, nc, kc, first);
       }

@@ -14,6 +14,8 @@ struct Vec {
 
   static Vec load(const T* p) { return {*p}; }
   static Vec load_partial(const T* p, int n) { return {n > 0 ? *p : T(0)}; }
+  // Lanes [lo, hi) from p[lo..hi), the others 0 (p is not read when the lane is outside).
+  static Vec load_window(const T* p, int lo, int hi) { return {lo <= 0 && hi > 0 ? *p : T(0)}; }
   static Vec set1(T x) { return {x}; }
   static Vec zero() { return {T(0)}; }
   void store(T* p) const { *p = v; }
@@ -33,6 +35,8 @@ struct Vec {
   static Vec select_positive(Vec cond, Vec a) { return {cond.v > T(0) ? a.v : T(0)}; }
   T reduce_add() const { return v; }
   T reduce_max() const { return v; }
+  // A 1×1 block is its own transpose.
+  static void transpose(Vec (&)[1]) {}
 };
 
 using VecF32 = Vec<float>;

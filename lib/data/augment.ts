@@ -76,35 +76,44 @@ function randomCrop(s: Sample, t: RandomCrop, rng: Rng): Sample {
 
 const LUMA = [0.299, 0.587, 0.114] as const;
 
-/** out = clamp(factor·image + (1 − factor)·other, 0, 1), other per pixel (gray) or a constant. */
-function blend(image: Float32Array, factor: number, other: Float32Array | number, plane: number): void {
-  for (let i = 0; i < image.length; i++) {
-    const o = typeof other === 'number' ? other : other[i % plane]!;
-    const v = factor * image[i]! + (1 - factor) * o;
-    image[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** image = clamp(factor·image + (1 − factor)·value, 0, 1). */
+function blendWithConstant(image: Float32Array, factor: number, value: number): void {
+  const offset = (1 - factor) * value;
+  for (let i = 0; i < image.length; i++) image[i] = clamp01(factor * image[i]! + offset);
+}
+
+/** Each plane of image = clamp(factor·plane + (1 − factor)·gray, 0, 1). */
+function blendWithGray(image: Float32Array, factor: number, gray: Float32Array): void {
+  const plane = gray.length;
+  for (let base = 0; base < image.length; base += plane)
+    for (let i = 0; i < plane; i++) image[base + i] = clamp01(factor * image[base + i]! + (1 - factor) * gray[i]!);
 }
 
 function grayscale(s: Sample): Float32Array {
   const plane = s.height * s.width;
+  if (s.channels !== 3) return s.image.slice(0, plane);
   const gray = new Float32Array(plane);
-  for (let c = 0; c < 3; c++) for (let i = 0; i < plane; i++) gray[i]! += LUMA[c]! * s.image[c * plane + i]!;
+  for (let i = 0; i < plane; i++) gray[i] = LUMA[0] * s.image[i]! + LUMA[1] * s.image[plane + i]! + LUMA[2] * s.image[2 * plane + i]!;
   return gray;
 }
 
 function colorJitter(s: Sample, t: ColorJitter, rng: Rng): Sample {
-  const plane = s.height * s.width;
   const factor = (v: number): number => rng.uniform(Math.max(0, 1 - v), 1 + v);
-  const steps = [
-    () => t.brightness > 0 && blend(s.image, factor(t.brightness), 0, plane),
-    () => {
-      if (t.contrast === 0) return;
-      const f = factor(t.contrast);
-      const gray = s.channels === 3 ? grayscale(s) : s.image.subarray(0, plane);
-      blend(s.image, f, gray.reduce((a, b) => a + b, 0) / plane, plane);
-    },
-    () => t.saturation > 0 && s.channels === 3 && blend(s.image, factor(t.saturation), grayscale(s), plane),
-  ];
+  const brightness = (): void => {
+    if (t.brightness > 0) blendWithConstant(s.image, factor(t.brightness), 0);
+  };
+  const contrast = (): void => {
+    if (t.contrast === 0) return;
+    const gray = grayscale(s);
+    blendWithConstant(s.image, factor(t.contrast), gray.reduce((a, b) => a + b, 0) / gray.length);
+  };
+  const saturation = (): void => {
+    if (t.saturation > 0 && s.channels === 3) blendWithGray(s.image, factor(t.saturation), grayscale(s));
+  };
+  // torchvision applies the three in a random order.
+  const steps = [brightness, contrast, saturation];
   for (let i = steps.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [steps[i], steps[j]] = [steps[j]!, steps[i]!];
@@ -121,6 +130,7 @@ function randomRotation(s: Sample, t: RandomRotation, rng: Rng): Sample {
   const cx = (w - 1) / 2;
   const cy = (h - 1) / 2;
   const plane = w * h;
+  const src = s.image;
   const image = new Float32Array(channels * plane);
   const mask = s.mask ? new Uint8Array(plane) : null;
   for (let y = 0; y < h; y++) {
@@ -137,15 +147,15 @@ function randomRotation(s: Sample, t: RandomRotation, rng: Rng): Sample {
       }
       const x0 = Math.min(Math.max(Math.floor(sx), 0), w - 1);
       const y0 = Math.min(Math.max(Math.floor(sy), 0), h - 1);
-      const x1 = Math.min(x0 + 1, w - 1);
-      const y1 = Math.min(y0 + 1, h - 1);
+      const dx = Math.min(x0 + 1, w - 1) - x0;
+      const dy = (Math.min(y0 + 1, h - 1) - y0) * w;
       const fx = Math.min(Math.max(sx - x0, 0), 1);
       const fy = Math.min(Math.max(sy - y0, 0), 1);
-      for (let c = 0; c < channels; c++) {
-        const p = s.image.subarray(c * plane, (c + 1) * plane);
-        const top = p[y0 * w + x0]! * (1 - fx) + p[y0 * w + x1]! * fx;
-        const bottom = p[y1 * w + x0]! * (1 - fx) + p[y1 * w + x1]! * fx;
-        image[c * plane + out] = top * (1 - fy) + bottom * fy;
+      const i00 = y0 * w + x0;
+      for (let base = 0; base < channels * plane; base += plane) {
+        const top = src[base + i00]! * (1 - fx) + src[base + i00 + dx]! * fx;
+        const bottom = src[base + i00 + dy]! * (1 - fx) + src[base + i00 + dy + dx]! * fx;
+        image[base + out] = top * (1 - fy) + bottom * fy;
       }
       if (mask && s.mask) mask[out] = s.mask[Math.round(sy) * w + Math.round(sx)]!;
     }

@@ -206,33 +206,19 @@ function normalize(s: Sample, t: Normalize): Sample {
   return s;
 }
 
+const APPLY: { [K in Transform['kind']]: (s: Sample, t: Extract<Transform, { kind: K }>, rng: Rng) => Sample } = {
+  randomHorizontalFlip: horizontalFlip,
+  randomCrop,
+  colorJitter,
+  randomRotation,
+  channelDropout,
+  randomErasing,
+  normalize,
+};
+
 /** Runs `transforms` in order; every random draw comes from `rng` (one per item and epoch). */
 export function applyTransforms(sample: Sample, transforms: readonly Transform[], rng: Rng): Sample {
   let s = sample;
-  for (const t of transforms) {
-    switch (t.kind) {
-      case 'randomHorizontalFlip':
-        s = horizontalFlip(s, t, rng);
-        break;
-      case 'randomCrop':
-        s = randomCrop(s, t, rng);
-        break;
-      case 'colorJitter':
-        s = colorJitter(s, t, rng);
-        break;
-      case 'randomRotation':
-        s = randomRotation(s, t, rng);
-        break;
-      case 'channelDropout':
-        s = channelDropout(s, t, rng);
-        break;
-      case 'randomErasing':
-        s = randomErasing(s, t, rng);
-        break;
-      case 'normalize':
-        s = normalize(s, t);
-        break;
-    }
-  }
+  for (const t of transforms) s = (APPLY[t.kind] as (s: Sample, t: Transform, rng: Rng) => Sample)(s, t, rng);
   return s;
 }

@@ -96,48 +96,39 @@ export async function assembleBatch(
 ): Promise<BatchArrays> {
   const loaded = await mapConcurrent(job.indices, LOAD_CONCURRENCY, (index) => settleAs(load(index), SkipError));
   const skipped: SkippedFile[] = [];
-  const indices: number[] = [];
-  let x: Float32Array | null = null;
-  let y: Int32Array | null = null;
+  const kept: { index: number; raw: RawSample }[] = [];
+  loaded.forEach((raw, i) => {
+    if (raw instanceof SkipError) skipped.push({ file: raw.file, reason: raw.reason });
+    else kept.push({ index: job.indices[i]!, raw });
+  });
+  const rows = kept.length;
+  let x = new Float32Array(0);
+  let y = new Int32Array(0);
   let itemShape: number[] = [];
   let targetShape: number[] = [];
-  for (let i = 0; i < loaded.length; i++) {
-    const raw = loaded[i]!;
-    const index = job.indices[i]!;
-    if (raw instanceof SkipError) {
-      skipped.push({ file: raw.file, reason: raw.reason });
-      continue;
-    }
+  kept.forEach(({ index, raw }, row) => {
     const s = applyTransforms(
       { image: toFloatImage(raw.pixels), channels: raw.channels, height: raw.height, width: raw.width, mask: raw.mask },
       transforms,
       itemRng(seed, job.epoch, index),
     );
-    if (x === null || y === null) {
-      // Every item has the dataset's image shape and transforms map one shape to one shape.
+    if (row === 0) {
+      // Every item has the dataset's image shape, and transforms map one shape to one shape.
       itemShape = [s.channels, s.height, s.width];
       targetShape = s.mask ? [s.height, s.width] : [];
-      x = new Float32Array(job.indices.length * s.image.length);
-      y = new Int32Array(job.indices.length * (s.mask ? s.mask.length : 1));
+      x = new Float32Array(rows * s.image.length);
+      y = new Int32Array(rows * (s.mask ? s.mask.length : 1));
     }
-    const row = indices.length;
     x.set(s.image, row * s.image.length);
     if (s.mask) y.set(s.mask, row * s.mask.length);
     else if (raw.label !== null) y[row] = raw.label;
-    indices.push(index);
-  }
-  const rows = indices.length;
-  const perX = itemShape.reduce((a, b) => a * b, 1);
-  const perY = targetShape.reduce((a, b) => a * b, 1);
-  // Trim when items were skipped (slice copies so the transferred buffer holds only the rows).
-  const trim = <A extends Float32Array | Int32Array>(a: A | null, per: number, empty: A): A =>
-    a === null ? empty : rows * per === a.length ? a : (a.slice(0, rows * per) as A);
+  });
   return {
-    x: trim(x, perX, new Float32Array(0)),
+    x,
     xShape: [rows, ...itemShape],
-    y: trim(y, perY, new Int32Array(0)),
+    y,
     yShape: [rows, ...targetShape],
-    indices,
+    indices: kept.map((k) => k.index),
     skipped,
   };
 }

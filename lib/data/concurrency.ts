@@ -12,7 +12,7 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
   return results;
 }
 
-/** The value of `promise`, or the SkipError-like rejection it ends with (other errors propagate). */
+/** The value of `promise`, or its rejection when that is a `kind` error (other errors propagate). */
 export function settleAs<T, E extends Error>(promise: Promise<T>, kind: new (...args: never[]) => E): Promise<T | E> {
   return promise.catch((err: unknown) => {
     if (err instanceof kind) return err;

@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar';
 import { describe, invalidArg, opError } from '../errors.js';
 import { DATASETS, resolveDataDir } from './paths.js';
 import type { DatasetId } from './paths.js';
@@ -129,6 +128,7 @@ async function extractInto(archive: string, spec: ArchiveSpec, target: string): 
   const temp = join(target, `.extract-${randomBytes(6).toString('hex')}`);
   await mkdir(temp, { recursive: true });
   try {
+    const { extract } = await import('tar'); // only downloads need it
     await extract({ file: archive, cwd: temp, strict: true });
     for (const folder of spec.provides) {
       if (!(await exists(join(temp, folder)))) throw opError('download', `${archive} does not contain ${folder}/ (is it the right archive?)`);

@@ -17,7 +17,7 @@ export type { Dataset, SkippedFile } from './dataset.js';
 export { DataLoader } from './loader.js';
 export type { Batch, DataLoaderOptions, LoaderItem } from './loader.js';
 export * as transforms from './transforms.js';
-export type { Transform } from './transforms.js';
+export type { Transform, TransformList } from './transforms.js';
 export { download, OFFICIAL_ARCHIVES } from './download.js';
 export type { DownloadOptions, DownloadProgress } from './download.js';
 export { resolveDataDir, DatasetNotFoundError } from './paths.js';

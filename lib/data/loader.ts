@@ -15,7 +15,7 @@ import { InlineRunner, WorkerPool } from './pool.js';
 import type { BatchRunner } from './pool.js';
 import { shuffledOrder } from './rng.js';
 import { flattenTransforms } from './transforms.js';
-import type { Transform } from './transforms.js';
+import type { Transform, TransformList } from './transforms.js';
 
 export interface DataLoaderOptions {
   /** Items per batch (default 1). */
@@ -25,7 +25,7 @@ export interface DataLoaderOptions {
   /** Fixes the shuffle order and every item's augmentation, per epoch (default 0). */
   seed?: number;
   /** Augmentations from sc.data.transforms (a list or one transform). */
-  transform?: Transform | readonly Transform[];
+  transform?: TransformList;
   /** Drop the last batch when it is smaller than batchSize (default false). */
   dropLast?: boolean;
   /** Batches prepared ahead of the one being used (default 2 per worker). */

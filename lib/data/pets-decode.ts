@@ -4,7 +4,6 @@
  * imports nothing that loads the native addon.
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
 import type { DiskCache } from './cache.js';
 
 /** A listed image and its trimap (absolute paths) with the cache key of their decoded form. */
@@ -33,6 +32,11 @@ export class SkipError extends Error {
   }
 }
 
+// sharp (libvips) loads on first use: importing sepconv stays fast for code that never decodes images.
+type Sharp = (typeof import('sharp'))['default'];
+let sharpModule: Promise<Sharp> | null = null;
+const loadSharp = (): Promise<Sharp> => (sharpModule ??= import('sharp').then((m) => m.default));
+
 function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.trim().split(/\s*\n\s*/).join('; ');
@@ -49,6 +53,7 @@ async function readBytes(file: string, what: string): Promise<Buffer> {
 
 /** Full-resolution trimap values, checked to be 1–3. */
 async function decodeTrimap(file: string, bytes: Buffer): Promise<{ values: Uint8Array; width: number; height: number }> {
+  const sharp = await loadSharp();
   let decoded;
   try {
     decoded = await sharp(bytes).extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -77,6 +82,7 @@ function resizeTrimap(trimap: { values: Uint8Array; width: number; height: numbe
 }
 
 async function decodeImage(file: string, bytes: Buffer, size: number): Promise<{ pixels: Uint8Array; width: number; height: number }> {
+  const sharp = await loadSharp();
   try {
     // The real release has a GIF and an RGBA PNG named .jpg: sharp sniffs the format from the bytes.
     const { width, height } = await sharp(bytes).metadata();

@@ -55,6 +55,8 @@ export interface Normalize {
 
 /** One augmentation step; build them with the functions of this module. */
 export type Transform = HorizontalFlip | RandomCrop | ColorJitter | RandomRotation | ChannelDropout | RandomErasing | Normalize;
+/** A transform or a (nested) list of them, run in order. */
+export type TransformList = Transform | readonly TransformList[];
 
 /** Mask value for pixels that crops and rotations bring in from outside the image:
  *  1 is "background" in Oxford-IIIT Pet's trimap − 1 labelling. */
@@ -226,7 +228,7 @@ function isTransform(value: unknown): value is Transform {
  * const t = sc.data.transforms;
  * const augment = t.compose(t.randomHorizontalFlip(), t.randomRotation(10));
  */
-export function compose(...transforms: readonly (Transform | readonly Transform[])[]): Transform[] {
+export function compose(...transforms: readonly TransformList[]): Transform[] {
   return flattenTransforms('compose', transforms);
 }
 

@@ -103,7 +103,7 @@ describe('DataLoader batching', () => {
         return { image: new Uint8Array([i, i, i, i]), label: i % 2 };
       },
     };
-    const loader = new sc.data.DataLoader(dataset, { batchSize: 4, prefetch: 3, workers: 2 });
+    const loader = new sc.data.DataLoader(dataset, { batchSize: 4, prefetch: 3 }); // a plain dataset: read in this thread
     const iterator = loader[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.value!.indices).toEqual([0, 1, 2, 3]);

@@ -15,7 +15,10 @@ const FORMAT_VERSION = 1;
 
 /**
  * The default cache folder: $SEPCONV_CACHE_DIR, else the OS per-user cache folder
- * (~/.cache/sepconv, $XDG_CACHE_HOME/sepconv, %LOCALAPPDATA%\sepconv\cache).
+ * (~/.cache/sepconv or $XDG_CACHE_HOME/sepconv, ~/Library/Caches/sepconv, %LOCALAPPDATA%\sepconv\cache).
+ *
+ * @example
+ * sc.data.defaultCacheDir() // '/home/me/.cache/sepconv'
  */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SEPCONV_CACHE_DIR) return env.SEPCONV_CACHE_DIR;

@@ -94,7 +94,9 @@ async function md5Of(file: string): Promise<string> {
 /** Fetches `url` into `part`, continuing from its current length when the server allows. */
 async function fetchResumable(url: string, part: string, report: (p: DownloadProgress) => void): Promise<void> {
   let offset = await stat(part).then((s) => s.size, () => 0);
-  const response = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} }).catch((err: Error) => {
+  // identity: the bytes as stored (some servers label .tar.gz as gzip-encoded, and fetch would inflate it).
+  const headers: Record<string, string> = { 'Accept-Encoding': 'identity', ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) };
+  const response = await fetch(url, { headers }).catch((err: Error) => {
     throw opError('download', `cannot reach ${url} (${err.cause instanceof Error ? err.cause.message : err.message})`);
   });
   if (response.status === 416 && offset > 0) return; // the part is already whole; the checksum decides

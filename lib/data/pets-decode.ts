@@ -106,10 +106,20 @@ async function decodeImage(file: string, bytes: Buffer, size: number): Promise<{
   }
 }
 
+/** Both results; when both fail, the image's error (so the reason reported does not depend on timing). */
+async function bothOrImageError<A, B>(image: Promise<A>, trimap: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([image, trimap]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
+}
+
 /** Decodes and resizes one pair, throwing SkipError for anything unusable. */
 export async function decodePet(files: PetFiles, size: number): Promise<PetPixels> {
-  const [imageBytes, trimapBytes] = await Promise.all([readBytes(files.image, 'image'), readBytes(files.trimap, 'trimap')]);
-  const [image, trimap] = await Promise.all([decodeImage(files.image, imageBytes, size), decodeTrimap(files.trimap, trimapBytes)]);
+  const [image, trimap] = await bothOrImageError(
+    readBytes(files.image, 'image').then((bytes) => decodeImage(files.image, bytes, size)),
+    readBytes(files.trimap, 'trimap').then((bytes) => decodeTrimap(files.trimap, bytes)),
+  );
   if (trimap.width !== image.width || trimap.height !== image.height)
     throw new SkipError(files.trimap, `trimap is ${trimap.width}×${trimap.height} but its image is ${image.width}×${image.height}`);
   return { image: image.pixels, mask: resizeTrimap(trimap, size) };

@@ -4,6 +4,10 @@
 #pragma once
 #include "core/cpu_features.h"
 #include "cpu/kernels/elementwise.h"
+#include "cpu/kernels/norm.h"
+#include "cpu/kernels/optim.h"
+#include "cpu/kernels/pool.h"
+#include "cpu/kernels/softmax.h"
 
 namespace sepconv::cpu {
 
@@ -11,6 +15,10 @@ template <class T>
 struct Kernels {
   const char* isa;
   ElementwiseKernels<T> elementwise;
+  PoolKernels<T> pool;
+  NormKernels<T> norm;
+  SoftmaxKernels<T> softmax;
+  OptimKernels<T> optim;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

@@ -73,6 +73,16 @@ void norm_grad_moments(const typename V::Elem* x, const typename V::Elem* dy, si
 }
 
 template <class V>
+void norm_normalize(const typename V::Elem* x, typename V::Elem shift, typename V::Elem scale, typename V::Elem offset,
+                    typename V::Elem* out, size_t n) {
+  constexpr int W = V::W;
+  const V vm = V::set1(shift), vs = V::set1(scale), vb = V::set1(offset);
+  size_t i = 0;
+  for (; i + W <= n; i += W) V::fmadd(V::load(x + i) - vm, vs, vb).store(out + i);
+  if (i < n) V::fmadd(V::load_partial(x + i, int(n - i)) - vm, vs, vb).store_partial(out + i, int(n - i));
+}
+
+template <class V>
 void norm_combine(const typename V::Elem* dy, typename V::Elem a, const typename V::Elem* x, typename V::Elem shift,
                   typename V::Elem b, typename V::Elem c, typename V::Elem* out, size_t n) {
   constexpr int W = V::W;
@@ -88,5 +98,5 @@ void norm_combine(const typename V::Elem* dy, typename V::Elem a, const typename
 
 template <class V>
 NormKernels<typename V::Elem> make_norm_kernels() {
-  return {norm_centered_moments<V>, norm_grad_moments<V>, norm_combine<V>};
+  return {norm_centered_moments<V>, norm_grad_moments<V>, norm_normalize<V>, norm_combine<V>};
 }

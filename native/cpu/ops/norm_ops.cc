@@ -59,16 +59,17 @@ void forward(const OpCall& c, const NormShape& s) {
   T* invstd = c.out(2).ptr<T>();
   const int64_t C = s.channels, planes = s.batch * C;
 
+  // y = (x - shift) * scale + offset per channel, with the shift an element of the channel
+  // when training (exact differences; the mean enters only through the offset, in double).
+  std::vector<T> shift(static_cast<size_t>(C)), scale(static_cast<size_t>(C)), offset(static_cast<size_t>(C));
   if (training) {
-    // One pass: moments about a sample of each channel (its first element), which keeps
-    // E[(x-s)^2] - E[x-s]^2 accurate even when the mean is large against the spread.
+    // One pass: moments about the shift keep E[(x-s)^2] - E[x-s]^2 free of cancellation.
+    for (int64_t ch = 0; ch < C; ++ch) shift[size_t(ch)] = px[ch * s.plane];
     std::vector<double> partial(size_t(2 * planes));
     c.ctx.pool.parallel_for(size_t(planes), plane_grain(s), [&](size_t begin, size_t end) {
-      for (size_t p = begin; p < end; ++p) {
-        const int64_t ch = int64_t(p) % C;
-        k.norm.centered_moments(px + int64_t(p) * s.plane, size_t(s.plane), px[ch * s.plane], &partial[2 * p],
+      for (size_t p = begin; p < end; ++p)
+        k.norm.centered_moments(px + int64_t(p) * s.plane, size_t(s.plane), shift[p % size_t(C)], &partial[2 * p],
                                 &partial[2 * p + 1]);
-      }
     });
     const double count = double(s.per_channel());
     for (int64_t ch = 0; ch < C; ++ch) {
@@ -76,9 +77,13 @@ void forward(const OpCall& c, const NormShape& s) {
       sum_planes(s, partial, ch, &sum, &sum_sq);
       const double shifted_mean = sum / count;
       const double var = std::max(0.0, sum_sq / count - shifted_mean * shifted_mean);
-      const double m = double(px[ch * s.plane]) + shifted_mean;
+      const double m = double(shift[size_t(ch)]) + shifted_mean;
+      const double is = 1 / std::sqrt(var + eps);
+      const double sc = is * (affine ? double(weight[ch]) : 1.0);
       mean[ch] = T(m);
-      invstd[ch] = T(1 / std::sqrt(var + eps));
+      invstd[ch] = T(is);
+      scale[size_t(ch)] = T(sc);
+      offset[size_t(ch)] = T((affine ? double(bias[ch]) : 0.0) - shifted_mean * sc);
       if (running) {
         // PyTorch updates the running variance with the unbiased estimate.
         running_mean[ch] = T((1 - momentum) * double(running_mean[ch]) + momentum * m);
@@ -87,23 +92,19 @@ void forward(const OpCall& c, const NormShape& s) {
     }
   } else {
     for (int64_t ch = 0; ch < C; ++ch) {
-      mean[ch] = running_mean[ch];
-      invstd[ch] = T(1 / std::sqrt(double(running_var[ch]) + eps));
+      const double is = 1 / std::sqrt(double(running_var[ch]) + eps);
+      mean[ch] = shift[size_t(ch)] = running_mean[ch];
+      invstd[ch] = T(is);
+      scale[size_t(ch)] = T(is * (affine ? double(weight[ch]) : 1.0));
+      offset[size_t(ch)] = affine ? bias[ch] : T(0);
     }
-  }
-
-  // y = x * scale + shift per channel.
-  std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
-  for (int64_t ch = 0; ch < C; ++ch) {
-    const double sc = double(invstd[ch]) * (affine ? double(weight[ch]) : 1.0);
-    scale[size_t(ch)] = T(sc);
-    shift[size_t(ch)] = T((affine ? double(bias[ch]) : 0.0) - double(mean[ch]) * sc);
   }
   T* py = c.out(0).ptr<T>();
   c.ctx.pool.parallel_for(size_t(planes), plane_grain(s), [&](size_t begin, size_t end) {
     for (size_t p = begin; p < end; ++p) {
       const size_t ch = p % size_t(C);
-      k.elementwise.affine(px + int64_t(p) * s.plane, scale[ch], shift[ch], py + int64_t(p) * s.plane, size_t(s.plane));
+      k.norm.normalize(px + int64_t(p) * s.plane, shift[ch], scale[ch], offset[ch], py + int64_t(p) * s.plane,
+                       size_t(s.plane));
     }
   });
 }

@@ -8,6 +8,7 @@
 #include "cpu/kernels/optim.h"
 #include "cpu/kernels/pool.h"
 #include "cpu/kernels/softmax.h"
+#include "cpu/kernels/gemm.h"
 
 namespace sepconv::cpu {
 
@@ -19,6 +20,7 @@ struct Kernels {
   NormKernels<T> norm;
   SoftmaxKernels<T> softmax;
   OptimKernels<T> optim;
+  GemmKernels<T> gemm;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

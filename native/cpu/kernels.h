@@ -3,6 +3,7 @@
 // cpu/isa/kernels_<isa>.cc; the op layer (cpu/ops) picks the table once per call.
 #pragma once
 #include "core/cpu_features.h"
+#include "cpu/kernels/depthwise.h"
 #include "cpu/kernels/elementwise.h"
 
 namespace sepconv::cpu {
@@ -11,6 +12,7 @@ template <class T>
 struct Kernels {
   const char* isa;
   ElementwiseKernels<T> elementwise;
+  DepthwiseKernels<T> depthwise;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

@@ -69,7 +69,15 @@
   X(conv2d_backward_input)                                                                     \
   /* x, dy -> dw: the weight gradient (the bias gradient is a sum_to of dy)                    \
    */                                                                                          \
-  X(conv2d_backward_weight)
+  X(conv2d_backward_weight)                                                                    \
+  /* Depthwise conv2d (groups = C, channel multiplier m): x[N,C,H,W], w[C*m,1,kh,kw]          \
+     (, bias[C*m]) -> out[N,C*m,OH,OW]; output channel o reads input channel o/m.             \
+     Params of all three: stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w. */        \
+  X(depthwise_conv2d_forward)                                                                \
+  /* dy[N,C*m,OH,OW], w[C*m,1,kh,kw] -> dx[N,C,H,W]                                     */ \
+  X(depthwise_conv2d_backward_input)                                                         \
+  /* x[N,C,H,W], dy[N,C*m,OH,OW] -> dw[C*m,1,kh,kw] (, dbias[C*m]); sums over the batch */ \
+  X(depthwise_conv2d_backward_weight)
 
 namespace sepconv {
 

@@ -35,6 +35,11 @@ struct Vec {
   void store_partial(T* p, int n) const {
     if (n > 0) *p = v;
   }
+  // The strided and masked forms of the SIMD mappings, for one lane.
+  static Vec load_range(const T* p, int lo, int hi) { return {lo <= 0 && hi > 0 ? *p : T(0)}; }
+  static Vec load_even(const T* p) { return {*p}; }
+  static Vec load_even_range(const T* p, int lo, int hi) { return load_range(p, lo, hi); }
+  void store_even_partial(T* p, int n) const { store_partial(p, n); }
 
   friend Vec operator+(Vec a, Vec b) { return {a.v + b.v}; }
   friend Vec operator-(Vec a, Vec b) { return {a.v - b.v}; }

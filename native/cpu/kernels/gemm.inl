@@ -141,7 +141,7 @@ struct GemmLineWriter {
       for (int64_t t = 0; t < len; t += W) {
         const int lanes = int(len - t < W ? len - t : W);
         const int64_t a = lo - t < 0 ? 0 : lo - t, b = hi - t < lanes ? hi - t : lanes;
-        V::load_window(src + t, int(a < lanes ? a : lanes), int(b > 0 ? b : 0)).store_partial(d + t, lanes);
+        V::load_range(src + t, int(a < lanes ? a : lanes), int(b > 0 ? b : 0)).store_partial(d + t, lanes);
       }
       src += len;
       lo -= len;

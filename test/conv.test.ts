@@ -73,22 +73,8 @@ describe('conv2d forward and backward against a float64 reference', () => {
   });
 });
 
-interface TransposeCase {
-  name: string;
-  batch: number;
-  inC: number;
-  inH: number;
-  inW: number;
-  outC: number;
-  kH: number;
-  kW: number;
-  stride?: [number, number];
-  padding?: [number, number];
-  outputPadding?: [number, number];
-  dilation?: [number, number];
-  groups?: number;
-  bias?: boolean;
-}
+// The same fields, read as the transposed convolution's input/output channels and sizes.
+type TransposeCase = Case & { outputPadding?: [number, number] };
 
 const transposeCases: TransposeCase[] = [
   { name: '2x2 stride 2 upsampling', batch: 2, inC: 4, inH: 5, inW: 6, outC: 3, kH: 2, kW: 2, stride: [2, 2], bias: true },

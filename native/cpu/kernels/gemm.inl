@@ -274,16 +274,17 @@ void gemm_read_im2col_line(const ConvGeometry& g, const typename V::Elem* x, con
   }
 }
 
-// n elements of a source line starting at column cursor `at`.
+// n elements of a source line starting at column cursor `at`; `prefetch` asks for the next
+// line of a planar source to be prefetched alongside (worth it for long lines only).
 template <class V, class Writer>
-void gemm_read_line(const GemmLineIter<typename V::Elem>& line, GemmCursor at, int64_t n, Writer& out) {
+void gemm_read_line(const GemmLineIter<typename V::Elem>& line, GemmCursor at, int64_t n, Writer& out, bool prefetch) {
   const GemmSource<typename V::Elem>& s = line.s;
   if (s.kind == GemmSource<typename V::Elem>::Kind::Im2col)
     return gemm_read_im2col_line<V>(s.conv, s.data, line.tap, at, n, out);
   int64_t plane = at.outer, offset = at.col;
   while (n > 0) {
     const int64_t len = n < s.plane - offset ? n : s.plane - offset;
-    out.copy(s.data + plane * s.plane_stride + line.p * s.ld + offset, len, s.ld);
+    out.copy(s.data + plane * s.plane_stride + line.p * s.ld + offset, len, prefetch ? s.ld : 0);
     n -= len;
     ++plane;
     offset = 0;
@@ -302,7 +303,7 @@ void gemm_pack_across(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t
   GemmLineIter<typename V::Elem> line(s, p0);
   for (int64_t p = 0; p < np; ++p, line.next()) {
     GemmLineWriter<V, Width> out{dst + p * Width, 0, np * Width};
-    gemm_read_line<V>(line, at, nq, out);
+    gemm_read_line<V>(line, at, nq, out, true);
     out.zeros(pad);
   }
 }
@@ -327,7 +328,7 @@ void gemm_pack_along(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t 
       for (int r = 0; r < Width; ++r, line.next()) {
         GemmLineWriter<V, kChunk> out{lines + r * kChunk, 0, 0};
         if (r < rows)
-          gemm_read_line<V>(line, at, len, out);
+          gemm_read_line<V>(line, at, len, out, false);
         else
           out.zeros(len);
       }

@@ -165,20 +165,22 @@ void conv2d_backward_weight(const OpCall& c) {
       return p;
     };
     const int threads = c.ctx.pool.size();
-    // The reduction (batch·H_out·W_out) is usually by far the longest side: split it, each
-    // task summing into its own copy of dW, then add the copies in task order.
-    constexpr int64_t kMinReductionPerTask = 1024;
-    if (threads > 1 && k >= kMinReductionPerTask * threads) {
+    // The reduction (batch·H_out·W_out) is usually by far the longest side: cut it into
+    // chunks, each summed into its own copy of dW, then add the copies in chunk order (the
+    // same sums whichever thread computed which chunk).
+    constexpr int64_t kMinReductionPerChunk = 1024;
+    const int chunks = int(std::min<int64_t>(int64_t(threads) * kGemmTasksPerThread, k / kMinReductionPerChunk));
+    if (threads > 1 && chunks >= threads) {
       const int64_t size = dw.numel();
-      std::vector<T> partials(size_t(size) * size_t(threads - 1));
-      c.ctx.pool.run(threads, [&](int t) {
+      std::vector<T> partials(size_t(size) * size_t(chunks - 1));
+      c.ctx.pool.run(chunks, [&](int t) {
         T* out = t == 0 ? dw.ptr<T>() : partials.data() + (t - 1) * size;
-        const GemmRange r{0, m, 0, n, k * t / threads, k * (t + 1) / threads};
+        const GemmRange r{0, m, 0, n, k * t / chunks, k * (t + 1) / chunks};
         for (int64_t g = 0; g < s.groups; ++g) kernels.run(problem(g, out), r);
       });
       const auto& ew = kernels_for<T>(c.ctx.isa).elementwise;
       c.ctx.pool.parallel_for(size_t(size), kElementwiseGrain, [&](size_t b, size_t e) {
-        for (int t = 1; t < threads; ++t) ew.axpy(partials.data() + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
+        for (int t = 1; t < chunks; ++t) ew.axpy(partials.data() + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
       });
       return;
     }

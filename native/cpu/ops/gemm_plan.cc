@@ -9,6 +9,12 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Products below this many multiply-adds run on one thread.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
+// Blocks stay at least this large when cut into several tasks per thread, so that splitting
+// does not multiply the packing of the operand each block repacks (A per column block, B per
+// row block).
+constexpr int64_t kMinBlockColumns = 1024;
+constexpr int64_t kMinBlockRows = 480;
+
 // Bounds of block `index` of `blocks` over [0, size) in units of `align`.
 void block_bounds(int64_t size, int64_t align, int blocks, int index, int64_t* begin, int64_t* end) {
   const int64_t units = ceil_div(size, align);
@@ -42,6 +48,18 @@ GemmSplit plan_gemm_split(int64_t m, int64_t n, int64_t k, int threads, int64_t 
       best_work = work;
       best.grid_m = grid_m;
       best.grid_n = grid_n;
+    }
+  }
+  // Refine along the side already split (or the longer one) while blocks stay large enough.
+  const bool along_n = best.grid_n > 1 || (best.grid_m == 1 && n >= m);
+  for (int f = kGemmTasksPerThread; f > 1; --f) {
+    if (along_n && n / (int64_t(best.grid_n) * f) >= std::max(kMinBlockColumns, n_align)) {
+      best.grid_n *= f;
+      break;
+    }
+    if (!along_n && m / (int64_t(best.grid_m) * f) >= std::max(kMinBlockRows, m_align)) {
+      best.grid_m *= f;
+      break;
     }
   }
   return best;

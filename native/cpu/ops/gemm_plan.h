@@ -44,6 +44,11 @@ GemmSink<T> col2im_sink(T* data, const ConvGeometry& g) {
   return {GemmSink<T>::Kind::Col2imAdd, data, 0, 1, 0, g, T(1), T(1), nullptr, nullptr};
 }
 
+// Work is cut into a few tasks per thread: the pool hands tasks out as threads free up, so a
+// thread slowed by another process on its core does not hold the others back. Which thread
+// computes a block does not change its bits, so results stay deterministic.
+constexpr int kGemmTasksPerThread = 4;
+
 // C's rows and columns cut into a grid_m × grid_n grid of blocks, one per task; block edges
 // fall on multiples of the alignments (micro-tile sizes, or whole images / channels where a
 // sink needs them).
@@ -55,8 +60,9 @@ struct GemmSplit {
   GemmRange range(int task, int64_t k0, int64_t k1) const;
 };
 
-// Picks the grid that gives the busiest thread the least (padded) work; tiny problems run
-// on the calling thread, where waking the pool would cost more than the product.
+// Picks the grid that gives the busiest thread the least (padded) work, then cuts it into a
+// few tasks per thread where blocks stay large; tiny problems run on the calling thread,
+// where waking the pool would cost more than the product.
 GemmSplit plan_gemm_split(int64_t m, int64_t n, int64_t k, int threads, int64_t m_align, int64_t n_align);
 
 }  // namespace sepconv::cpu

@@ -28,7 +28,9 @@ struct GemmTileEpilogue {
   const T* col_bias;  // NR values or null
 };
 
-template <class V, int MR, int NV>
+// C[0..MR) × [0..NV·W) (= alpha · A·B + ...) for an A micro-panel whose rows are AStride
+// apart per k: a full panel (MR = AStride), or the first MR rows of the last, partial one.
+template <class V, int MR, int NV, int AStride>
 void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::Elem* b, typename V::Elem* c,
                        int64_t ldc, const GemmTileEpilogue<typename V::Elem>& e) {
   using T = typename V::Elem;
@@ -56,7 +58,7 @@ void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
     }
-    a += MR;
+    a += AStride;
     b += NV * W;
   }
   const V alpha = V::set1(e.alpha), beta = V::set1(e.beta);
@@ -72,6 +74,30 @@ void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::
       x.store(ci + v * W);
     }
   }
+}
+
+// The last row panel of a block is often partial (M = 128 = 10 × 12 + 8): it runs the
+// shortest kernel, in steps of EdgeStep rows, that covers its rows, instead of a full MR.
+template <class V>
+constexpr int gemm_edge_step() {
+  constexpr int MR = GemmBlocking<V>::MR;
+  return MR % 4 == 0 ? 4 : MR;
+}
+
+// Rows the micro-kernel computes for a tile of `rows` rows.
+template <class V>
+constexpr int gemm_rows_computed(int rows) {
+  constexpr int step = gemm_edge_step<V>();
+  return (rows + step - 1) / step * step;
+}
+
+template <class V, int Rows = GemmBlocking<V>::MR>
+void gemm_micro_rows(int rows, int64_t kc, const typename V::Elem* a, const typename V::Elem* b, typename V::Elem* c,
+                     int64_t ldc, const GemmTileEpilogue<typename V::Elem>& e) {
+  constexpr int step = gemm_edge_step<V>();
+  if constexpr (Rows > step)
+    if (rows <= Rows - step) return gemm_micro_rows<V, Rows - step>(rows, kc, a, b, c, ldc, e);
+  gemm_micro_kernel<V, Rows, GemmBlocking<V>::NV, GemmBlocking<V>::MR>(kc, a, b, c, ldc, e);
 }
 
 // ------------------------------------------------------------------------------ line reads
@@ -468,13 +494,13 @@ void gemm_macro_kernel(const GemmSink<typename V::Elem>& s, const typename V::El
       const int64_t i0 = ic + ir;
       const T* ap = apack + ir * kc;
       const T* bp = bpack + jr * kc;
-      if (direct_cols && rows == MR) {
+      if (direct_cols && gemm_rows_computed<V>(rows) == rows) {
         const GemmTileEpilogue<T> e{s.alpha, first ? s.beta : T(1), first && s.row_bias ? s.row_bias + i0 : nullptr,
                                     first && s.col_bias ? s.col_bias + j0 : nullptr};
-        gemm_micro_kernel<V, MR, B::NV>(kc, ap, bp, s.data + plane * s.plane_stride + i0 * s.ld + offset, s.ld, e);
+        gemm_micro_rows<V>(rows, kc, ap, bp, s.data + plane * s.plane_stride + i0 * s.ld + offset, s.ld, e);
         continue;
       }
-      gemm_micro_kernel<V, MR, B::NV>(kc, ap, bp, tile, NR, to_buffer);
+      gemm_micro_rows<V>(rows, kc, ap, bp, tile, NR, to_buffer);
       if (planar) {
         gemm_store_tile_planar<V>(s, tile, i0, rows, j0, cols, first);
       } else {

@@ -6,7 +6,6 @@
 //   backward input:  dX_g = col2im(W_gᵀ · dY_g)        (the col2im is the GEMM's sink)
 //   backward weight: dW_g = dY_g · col(X_g)ᵀ           (reduction over batch·H_out·W_out)
 #include <algorithm>
-#include <vector>
 
 #include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
@@ -32,6 +31,16 @@ struct ConvShape {
     return {in_per_group(), in_h,    in_w,       kernel_h,   kernel_w, stride_h, stride_w,
             pad_h,          pad_w,   dilation_h, dilation_w, out_h,    out_w,    in_c * in_plane()};
   }
+};
+
+// Temporary memory from the environment's caching allocator, returned at scope exit.
+struct PooledBuffer {
+  CachingAllocator& allocator;
+  void* data;
+  PooledBuffer(CachingAllocator& a, size_t bytes) : allocator(a), data(a.allocate(bytes)) {}
+  ~PooledBuffer() { allocator.deallocate(data); }
+  PooledBuffer(const PooledBuffer&) = delete;
+  PooledBuffer& operator=(const PooledBuffer&) = delete;
 };
 
 int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
@@ -172,15 +181,17 @@ void conv2d_backward_weight(const OpCall& c) {
     const int chunks = int(std::min<int64_t>(int64_t(threads) * kGemmTasksPerThread, k / kMinReductionPerChunk));
     if (threads > 1 && chunks >= threads) {
       const int64_t size = dw.numel();
-      std::vector<T> partials(size_t(size) * size_t(chunks - 1));
+      // From the caching allocator: a fresh heap block would be page-faulted in every call.
+      const PooledBuffer buffer(c.ctx.allocator, size_t(size) * size_t(chunks - 1) * sizeof(T));
+      T* partials = static_cast<T*>(buffer.data);
       c.ctx.pool.run(chunks, [&](int t) {
-        T* out = t == 0 ? dw.ptr<T>() : partials.data() + (t - 1) * size;
+        T* out = t == 0 ? dw.ptr<T>() : partials + (t - 1) * size;
         const GemmRange r{0, m, 0, n, k * t / chunks, k * (t + 1) / chunks};
         for (int64_t g = 0; g < s.groups; ++g) kernels.run(problem(g, out), r);
       });
       const auto& ew = kernels_for<T>(c.ctx.isa).elementwise;
       c.ctx.pool.parallel_for(size_t(size), kElementwiseGrain, [&](size_t b, size_t e) {
-        for (int t = 1; t < chunks; ++t) ew.axpy(partials.data() + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
+        for (int t = 1; t < chunks; ++t) ew.axpy(partials + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
       });
       return;
     }

@@ -174,19 +174,22 @@ void conv2d_backward_weight(const OpCall& c) {
       return p;
     };
     const int threads = c.ctx.pool.size();
-    // The reduction (batch·H_out·W_out) is usually by far the longest side: cut it into
-    // chunks, each summed into its own copy of dW, then add the copies in chunk order (the
-    // same sums whichever thread computed which chunk).
-    constexpr int64_t kMinReductionPerChunk = 1024;
-    const int chunks = int(std::min<int64_t>(int64_t(threads) * kGemmTasksPerThread, k / kMinReductionPerChunk));
-    if (threads > 1 && chunks >= threads) {
+    // The reduction (batch·H_out·W_out) is usually by far the longest side: cut it into one
+    // block per thread, each in guided pieces (gemm_plan.h), every piece summed into its own
+    // copy of dW; the copies are then added in piece order (the same sums whichever thread
+    // computed which piece).
+    constexpr int64_t kMinReductionPerPiece = 1024;
+    if (threads > 1 && k >= kMinReductionPerPiece * threads) {
+      const int pieces = guided_pieces(k / threads, kMinReductionPerPiece), chunks = threads * pieces;
       const int64_t size = dw.numel();
       // From the caching allocator: a fresh heap block would be page-faulted in every call.
       const PooledBuffer buffer(c.ctx.allocator, size_t(size) * size_t(chunks - 1) * sizeof(T));
       T* partials = static_cast<T*>(buffer.data);
       c.ctx.pool.run(chunks, [&](int t) {
         T* out = t == 0 ? dw.ptr<T>() : partials + (t - 1) * size;
-        const GemmRange r{0, m, 0, n, k * t / chunks, k * (t + 1) / chunks};
+        const int block = t % threads, piece = t / threads;
+        GemmRange r{0, m, 0, n, k * block / threads, k * (block + 1) / threads};
+        guided_piece(r.k0, r.k1, 1, pieces, piece, &r.k0, &r.k1);
         for (int64_t g = 0; g < s.groups; ++g) kernels.run(problem(g, out), r);
       });
       const auto& ew = kernels_for<T>(c.ctx.isa).elementwise;

@@ -103,19 +103,29 @@ void gemm_micro_rows(int rows, int64_t kc, const typename V::Elem* a, const type
 // ------------------------------------------------------------------------------ line reads
 
 template <class V>
-inline void gemm_copy_run(typename V::Elem* dst, const typename V::Elem* src, int64_t n) {
-  constexpr int W = V::W;
-  int64_t i = 0;
-  for (; i + W <= n; i += W) V::load(src + i).store(dst + i);
-  if (i < n) V::load_partial(src + i, int(n - i)).store_partial(dst + i, int(n - i));
-}
-
-template <class V>
 inline void gemm_zero_run(typename V::Elem* dst, int64_t n) {
   constexpr int W = V::W;
   int64_t i = 0;
   for (; i + W <= n; i += W) V::zero().store(dst + i);
   if (i < n) V::zero().store_partial(dst + i, int(n - i));
+}
+
+// dst[t] = src[t] for t in [lo, hi) and 0 for the rest of [0, n); src is read only in
+// [lo, hi) (a line crossing the zero padding of a convolution; a plain copy when lo <= 0 and
+// hi >= n, zeros when hi <= lo).
+template <class V>
+inline void gemm_window_run(typename V::Elem* dst, const typename V::Elem* src, int64_t lo, int64_t hi, int64_t n) {
+  constexpr int W = V::W;
+  for (int64_t t = 0; t < n; t += W) {
+    const int lanes = int(n - t < W ? n - t : W);
+    const int a = int(lo - t <= 0 ? 0 : lo - t < lanes ? lo - t : lanes);
+    const int b = int(hi - t <= a ? a : hi - t < lanes ? hi - t : lanes);
+    const V v = a == 0 && b == W ? V::load(src + t) : b == a ? V::zero() : V::load_range(src + t, a, b);
+    if (lanes == W)
+      v.store(dst + t);
+    else
+      v.store_partial(dst + t, lanes);
+  }
 }
 
 // Receives one line of a source as runs (copies, strided gathers, zeros) and lays it out in
@@ -127,17 +137,20 @@ struct GemmLineWriter {
   T* chunk;
   int64_t pos, chunk_stride;
 
+  void advance(int64_t n) {
+    pos += n;
+    if (pos == Width) {
+      chunk += chunk_stride;
+      pos = 0;
+    }
+  }
   template <class Emit>
   void emit(int64_t n, Emit&& run) {
     while (n > 0) {
       const int64_t len = n < Width - pos ? n : Width - pos;
       run(chunk + pos, len);
       n -= len;
-      pos += len;
-      if (pos == Width) {
-        chunk += chunk_stride;
-        pos = 0;
-      }
+      advance(len);
     }
   }
   // `next_line` (elements from src to the same place in the line read after this one), if
@@ -154,34 +167,28 @@ struct GemmLineWriter {
         for (int i = 0; i < Width / W * W; i += W) V::load(src + i).store(chunk + i);
         if constexpr (Width % W != 0) V::load_partial(src + Width / W * W, Width % W).store_partial(chunk + Width / W * W, Width % W);
       }
-    emit(n, [&](T* d, int64_t len) {
-      gemm_copy_run<V>(d, src, len);
-      src += len;
-    });
+    window(src, 0, n, n);
   }
-  // n elements, element t being src[t] for t in [lo, hi) and 0 elsewhere (src[t] outside
-  // that range is never read): a line crossing the padding of a convolution.
+  // n elements, element t being src[t] for t in [lo, hi) and 0 elsewhere.
   void window(const T* src, int64_t lo, int64_t hi, int64_t n) {
-    constexpr int W = V::W;
+    if (pos + n <= Width) {  // the common case: the run lies in one chunk
+      gemm_window_run<V>(chunk + pos, src, lo, hi, n);
+      advance(n);
+      return;
+    }
     emit(n, [&](T* d, int64_t len) {
-      for (int64_t t = 0; t < len; t += W) {
-        const int lanes = int(len - t < W ? len - t : W);
-        const int64_t a = lo - t < 0 ? 0 : lo - t, b = hi - t < lanes ? hi - t : lanes;
-        V::load_range(src + t, int(a < lanes ? a : lanes), int(b > 0 ? b : 0)).store_partial(d + t, lanes);
-      }
+      gemm_window_run<V>(d, src, lo, hi, len);
       src += len;
       lo -= len;
       hi -= len;
     });
   }
+  void zeros(int64_t n) { window(nullptr, 0, 0, n); }
   void gather(const T* src, int64_t stride, int64_t n) {
     emit(n, [&](T* d, int64_t len) {
       for (int64_t i = 0; i < len; ++i) d[i] = src[i * stride];
       src += len * stride;
     });
-  }
-  void zeros(int64_t n) {
-    emit(n, [&](T* d, int64_t len) { gemm_zero_run<V>(d, len); });
   }
 };
 
@@ -278,10 +285,7 @@ void gemm_read_im2col_line(const ConvGeometry& g, const typename V::Elem* x, con
           __builtin_prefetch(row + g.height * g.width + ox * g.stride_w + t);
       const GemmValidSpan s = gemm_valid_span(ix, g.stride_w, g.width, len);
       if (g.stride_w == 1) {
-        if (s.lo == 0 && s.hi == len)
-          out.copy(row + ix, len);
-        else
-          out.window(row + ix, s.lo, s.hi, len);
+        out.window(row + ix, s.lo, s.hi, len);
       } else {
         out.zeros(s.lo);
         out.gather(row + ix + s.lo * g.stride_w, g.stride_w, s.hi - s.lo);

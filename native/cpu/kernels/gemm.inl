@@ -36,13 +36,15 @@ void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::
   using T = typename V::Elem;
   constexpr int W = V::W;
   // C is touched only after the k loop: fetch its lines now so that store does not wait on
-  // a cache miss per row (C rows are often far apart and out of cache).
+  // a cache miss per row (C rows are often far apart and out of cache). A row of the tile
+  // spans NV·W elements, starting anywhere in a 64-byte line.
+  constexpr int kLine = 64 / int(sizeof(T));
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
-    for (int offset = 0; offset < NV * W; offset += 16) __builtin_prefetch(c + i * ldc + offset, 1);
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) __builtin_prefetch(c + i * ldc + NV * W - 1, 1);
+    for (int offset = 0; offset < NV * W; offset += kLine) __builtin_prefetch(c + i * ldc + offset, 1);
+    __builtin_prefetch(c + i * ldc + NV * W - 1, 1);
+  }
   V acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
@@ -77,7 +79,7 @@ void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::
 }
 
 // The last row panel of a block is often partial (M = 128 = 10 × 12 + 8): it runs the
-// shortest kernel, in steps of EdgeStep rows, that covers its rows, instead of a full MR.
+// shortest kernel that covers its rows, in steps of gemm_edge_step rows, not a full MR.
 template <class V>
 constexpr int gemm_edge_step() {
   constexpr int MR = GemmBlocking<V>::MR;
@@ -101,14 +103,6 @@ void gemm_micro_rows(int rows, int64_t kc, const typename V::Elem* a, const type
 }
 
 // ------------------------------------------------------------------------------ line reads
-
-template <class V>
-inline void gemm_zero_run(typename V::Elem* dst, int64_t n) {
-  constexpr int W = V::W;
-  int64_t i = 0;
-  for (; i + W <= n; i += W) V::zero().store(dst + i);
-  if (i < n) V::zero().store_partial(dst + i, int(n - i));
-}
 
 // dst[t] = src[t] for t in [lo, hi) and 0 for the rest of [0, n); src is read only in
 // [lo, hi) (a line crossing the zero padding of a convolution; a plain copy when lo <= 0 and
@@ -347,8 +341,7 @@ void gemm_pack_along(const GemmSource<typename V::Elem>& s, int64_t p0, int64_t 
                      typename V::Elem* dst) {
   using T = typename V::Elem;
   constexpr int W = V::W, kChunk = 128, kRows = (Width + W - 1) / W * W;
-  alignas(64) T lines[kRows * kChunk];
-  for (int r = Width; r < kRows; ++r) gemm_zero_run<V>(lines + r * kChunk, kChunk);
+  alignas(64) T lines[kRows * kChunk] = {};  // rows past Width (vector padding) stay 0
   for (int64_t k0 = 0; k0 < nq; k0 += kChunk) {
     const int64_t len = nq - k0 < kChunk ? nq - k0 : kChunk;
     const GemmCursor at = gemm_cursor(s, q0 + k0);

@@ -34,7 +34,7 @@ export class Dropout extends Layer {
 
   forward(x: Tensor): Tensor {
     this.checkInput(x);
-    return this.training && this.p > 0 ? dropout(x, { p: this.p, training: true }) : x;
+    return dropout(x, this.p, this.training);
   }
 
   protected override extraRepr(): string {

@@ -9,7 +9,7 @@ import type { Shape, Tensor } from '../tensor.js';
 import { expectNCHW, initLikePyTorch, intArg, Layer, slidingOutput } from './layer.js';
 import type { Window } from './layer.js';
 import { Module } from './module.js';
-import { conv2d, convTranspose2d } from './ops.js';
+import { conv2d, convTranspose2d, depthwiseConv2d } from './ops.js';
 
 type Pair = number | [number, number];
 
@@ -134,6 +134,11 @@ export class DepthwiseConv2d extends Conv2d {
     const multiplier = intArg('DepthwiseConv2d', 'depthMultiplier', opts.depthMultiplier ?? 1, 1);
     intArg('DepthwiseConv2d', 'channels', channels, 1);
     super(channels, channels * multiplier, kernelSize, { ...opts, groups: channels });
+  }
+
+  override forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    return depthwiseConv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }
 }
 

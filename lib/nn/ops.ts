@@ -53,8 +53,9 @@ export const maxUnpool2d = pending<(x: Tensor, indices: Tensor, opts: PoolOption
 export const batchNorm2d = pending<
   (x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, opts: BatchNormOptions) => Tensor
 >('batchNorm2d');
-export const dropout = pending<(x: Tensor, opts: { p: number; training: boolean }) => Tensor>('dropout');
+export const dropout = pending<(x: Tensor, p: number, training: boolean) => Tensor>('dropout');
+export const depthwiseConv2d = pending<(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Omit<ConvOptions, 'groups'>) => Tensor>('depthwiseConv2d');
 export const interpolate = pending<(x: Tensor, opts: InterpolateOptions) => Tensor>('interpolate');
 export const adaptiveAvgPool2d = pending<(x: Tensor, outputSize: Pair) => Tensor>('adaptiveAvgPool2d');
 export const avgPool2d = pending<(x: Tensor, opts: PoolOptions) => Tensor>('avgPool2d');
-export const cat = pending<(tensors: readonly Tensor[], dim: number) => Tensor>('cat');
+export const cat = pending<(tensors: readonly Tensor[], dim?: number) => Tensor>('cat');

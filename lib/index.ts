@@ -22,6 +22,7 @@ export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export { summary, compareSummaries } from './nn/summary.js';
 export type { ModelSummary, LayerSummary, SummaryOptions } from './nn/summary.js';
+export * as data from './data/index.js';
 export * as optim from './optim/index.js';
 export { matmul } from './functional/linear.js';
 export type { BackendInfo, MemoryStats } from './native.js';

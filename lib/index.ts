@@ -16,6 +16,7 @@ export type { DType, FloatDType, Device } from './dtype.js';
 export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
+export { cat, split, chunk } from './functional/concat.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */

@@ -4,6 +4,7 @@
 #pragma once
 #include "core/cpu_features.h"
 #include "cpu/kernels/elementwise.h"
+#include "cpu/kernels/resample.h"
 
 namespace sepconv::cpu {
 
@@ -11,6 +12,7 @@ template <class T>
 struct Kernels {
   const char* isa;
   ElementwiseKernels<T> elementwise;
+  ResampleKernels<T> resample;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

@@ -17,6 +17,10 @@ export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
 export { cat, split, chunk } from './functional/concat.js';
+export { save, load, loadMetadata } from './io/checkpoint.js';
+export type { SaveOptions, StateDict } from './io/checkpoint.js';
+export { saveTrainingState, loadTrainingState } from './io/training-state.js';
+export type { StateValue, TrainingState } from './io/training-state.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */

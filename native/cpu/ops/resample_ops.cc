@@ -105,6 +105,13 @@ std::vector<T> divisors(const Windows& rows, const Windows& cols, int64_t diviso
   return d;
 }
 
+// One window over each whole plane (global average pooling, MobileNet's head): the plane is
+// one contiguous run, so it is summed directly instead of row by row.
+bool pools_whole_planes(const Planes& p, const Windows& rows, const Windows& cols) {
+  return p.oh == 1 && p.ow == 1 && rows.start[0] == 0 && rows.end[0] == p.h && cols.start[0] == 0 &&
+         cols.end[0] == p.w;
+}
+
 void window_mean_forward(const OpCall& c, const Windows& rows, const Windows& cols, int64_t divisor_override) {
   const TensorArg &x = c.in(0), &out = c.out(0);
   const Planes p = check_planes(c, x, "x", out, "out");
@@ -113,6 +120,15 @@ void window_mean_forward(const OpCall& c, const Windows& rows, const Windows& co
     const auto& k = kernels_for<T>(c.ctx.isa).resample;
     const std::vector<T> divisor = divisors<T>(rows, cols, divisor_override);
     const T* px = x.ptr<T>();
+    if (pools_whole_planes(p, rows, cols)) {
+      const auto& ew = kernels_for<T>(c.ctx.isa).elementwise;
+      const int64_t hw = p.h * p.w;
+      T* po = out.ptr<T>();
+      c.ctx.pool.parallel_for(size_t(p.count), std::max<size_t>(1, kElementwiseGrain / size_t(hw)), [&](size_t s, size_t e) {
+        for (size_t i = s; i < e; ++i) po[i] = T(ew.sum(px + int64_t(i) * hw, size_t(hw)) / double(divisor[0]));
+      });
+      return;
+    }
     forward_by_row(c, p, out.ptr<T>(), 2 * p.w + p.ow, [&](int64_t plane, int64_t oh, T* out_row, T* colsum) {
       const int64_t h0 = rows.start[size_t(oh)], h1 = rows.end[size_t(oh)];
       k.sum_rows(px + (plane * p.h + h0) * p.w, size_t(p.w), h1 - h0, colsum, size_t(p.w));
@@ -128,6 +144,13 @@ void window_mean_backward(const OpCall& c, const Windows& rows, const Windows& c
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa);
     const std::vector<T> divisor = divisors<T>(rows, cols, divisor_override);
+    if (pools_whole_planes(p, rows, cols)) {
+      const int64_t hw = p.h * p.w;
+      c.ctx.pool.parallel_for(size_t(p.count), std::max<size_t>(1, kElementwiseGrain / size_t(hw)), [&](size_t s, size_t e) {
+        for (size_t i = s; i < e; ++i) std::fill_n(dx.ptr<T>() + int64_t(i) * hw, hw, dy.ptr<T>()[i] / divisor[0]);
+      });
+      return;
+    }
     backward_by_plane(c, p, dy.ptr<T>(), dx.ptr<T>(), [&](const T* g, T* d, T* rowgrad) {
       for (int64_t oh = 0; oh < p.oh; ++oh) {
         std::fill(rowgrad, rowgrad + p.w, T(0));
@@ -246,13 +269,19 @@ UpsampleParams upsample_params(const OpCall& c) {
   return {mode == 1, c.param(1) != 0, c.param(2), c.param(3)};
 }
 
+Planes upsample_planes(const OpCall& c, const TensorArg& image, const char* image_name, const TensorArg& resized,
+                       const char* resized_name) {
+  const Planes p = check_planes(c, image, image_name, resized, resized_name);
+  SEPCONV_CHECK(p.h > 0 && p.w > 0 && p.oh > 0 && p.ow > 0, op_name(c.op), ": sizes must be positive");
+  return p;
+}
+
 }  // namespace
 
 void upsample2d_forward(const OpCall& c) {
   const UpsampleParams q = upsample_params(c);
   const TensorArg &x = c.in(0), &out = c.out(0);
-  const Planes p = check_planes(c, x, "x", out, "out");
-  SEPCONV_CHECK(p.h > 0 && p.w > 0 && p.oh > 0 && p.ow > 0, "upsample2d_forward: sizes must be positive");
+  const Planes p = upsample_planes(c, x, "x", out, "out");
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).resample;
@@ -277,8 +306,7 @@ void upsample2d_forward(const OpCall& c) {
 void upsample2d_backward(const OpCall& c) {
   const UpsampleParams q = upsample_params(c);
   const TensorArg &dy = c.in(0), &dx = c.out(0);
-  const Planes p = check_planes(c, dx, "dx", dy, "dy");
-  SEPCONV_CHECK(p.h > 0 && p.w > 0 && p.oh > 0 && p.ow > 0, "upsample2d_backward: sizes must be positive");
+  const Planes p = upsample_planes(c, dx, "dx", dy, "dy");
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa);

@@ -227,6 +227,12 @@ describe('interpolate', () => {
     expect(() => sc.F.interpolate(x, { scaleFactor: 2, alignCorners: true })).toThrow(
       "interpolate: expected undefined with mode 'nearest' (it applies to 'bilinear' only) for options.alignCorners but received true",
     );
+    expect(() => sc.F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', alignCorners: 1 as never })).toThrow(
+      'interpolate: expected a boolean for options.alignCorners but received 1',
+    );
+    expect(() => sc.F.interpolate(sc.ones([1, 1, 4, 4], { dtype: 'int32' }), { scaleFactor: 2 })).toThrow(
+      'interpolate: expected a float32 or float64 tensor for input but received a int32 tensor of shape [1, 1, 4, 4]',
+    );
     expect(() => sc.F.interpolate(x, { scaleFactor: -1 })).toThrow(
       'interpolate: expected a positive number or a pair [h, w] of them for options.scaleFactor but received -1',
     );

@@ -5,7 +5,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
-import { expectFloatTensor, expectRank, pair } from './validate.js';
+import { expectFloatTensor, expectRank, optionalBoolean, pair } from './validate.js';
 
 export interface AvgPool2dOptions {
   /** Window [h, w] (or one number for both). */
@@ -30,12 +30,6 @@ function pooledSize(size: number, kernel: number, stride: number, pad: number, c
   return out;
 }
 
-function checkBoolean(op: string, argument: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalidArg(op, argument, 'a boolean', describe(value));
-  return value;
-}
-
 /**
  * Averages each kernelSize window of an NCHW tensor, as PyTorch's F.avg_pool2d.
  *
@@ -52,8 +46,8 @@ export function avgPool2d(input: Tensor, options: AvgPool2dOptions): Tensor {
   const [ph, pw] = pair('avgPool2d', 'options.padding', options.padding ?? 0, 0);
   if (2 * ph > kh || 2 * pw > kw)
     throw invalidArg('avgPool2d', 'options.padding', `at most half of kernelSize [${kh}, ${kw}]`, `[${ph}, ${pw}]`);
-  const ceilMode = checkBoolean('avgPool2d', 'options.ceilMode', options.ceilMode, false);
-  const countIncludePad = checkBoolean('avgPool2d', 'options.countIncludePad', options.countIncludePad, true);
+  const ceilMode = optionalBoolean('avgPool2d', 'options.ceilMode', options.ceilMode, false);
+  const countIncludePad = optionalBoolean('avgPool2d', 'options.countIncludePad', options.countIncludePad, true);
   const divisor = options.divisorOverride;
   if (divisor !== undefined && !(Number.isInteger(divisor) && divisor > 0))
     throw invalidArg('avgPool2d', 'options.divisorOverride', 'a positive integer', describe(divisor));

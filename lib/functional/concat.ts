@@ -10,7 +10,7 @@ import type { Shape } from '../tensor.js';
 import { expectSameDevice, expectSameDtype, expectTensor } from './validate.js';
 
 /** `dim` (negative counts from the end) as an index into `ndim` dims, or an error. */
-export function normalizeDim(op: string, dim: unknown, ndim: number): number {
+function normalizeDim(op: string, dim: unknown, ndim: number): number {
   if (!Number.isInteger(dim) || (dim as number) < -ndim || (dim as number) >= ndim)
     throw invalidArg(op, 'dim', `an integer in [${-ndim}, ${ndim - 1}]`, describe(dim));
   return (dim as number) < 0 ? (dim as number) + ndim : (dim as number);

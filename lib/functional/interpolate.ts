@@ -5,7 +5,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
-import { expectFloatTensor, expectRank, pair } from './validate.js';
+import { expectFloatTensor, expectRank, optionalBoolean, pair } from './validate.js';
 
 export type InterpolateMode = 'nearest' | 'bilinear';
 
@@ -54,8 +54,8 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
     throw invalidArg('interpolate', 'options.mode', "'nearest' or 'bilinear'", describe(mode));
   if (options.alignCorners !== undefined && mode === 'nearest')
     throw invalidArg('interpolate', 'options.alignCorners', "undefined with mode 'nearest' (it applies to 'bilinear' only)", describe(options.alignCorners));
-  if (options.alignCorners !== undefined && typeof options.alignCorners !== 'boolean')
-    throw invalidArg('interpolate', 'options.alignCorners', 'a boolean', describe(options.alignCorners));
+  const alignCorners = optionalBoolean('interpolate', 'options.alignCorners', options.alignCorners, false);
+  const recompute = optionalBoolean('interpolate', 'options.recomputeScaleFactor', options.recomputeScaleFactor, false);
   const hasSize = options.size !== undefined, hasScale = options.scaleFactor !== undefined;
   if (hasSize === hasScale)
     throw invalidArg('interpolate', 'options', 'exactly one of size and scaleFactor', hasSize ? 'both' : 'neither');
@@ -73,9 +73,9 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
     if (outH < 1 || outW < 1)
       throw invalidArg('interpolate', 'options.scaleFactor', `a factor giving an output of at least 1x1 for input ${shapeStr(input.shape)}`,
         `${describe(options.scaleFactor)} (output [${outH}, ${outW}])`);
-    if (options.recomputeScaleFactor !== true) [ratioH, ratioW] = [1 / sh, 1 / sw];
+    if (!recompute) [ratioH, ratioW] = [1 / sh, 1 / sw];
   }
-  const params = [MODE_CODE[mode], options.alignCorners === true ? 1 : 0, ratioH, ratioW];
+  const params = [MODE_CODE[mode], alignCorners ? 1 : 0, ratioH, ratioW];
   const out = empty([n, c, outH, outW], input.dtype);
   runKernel('upsample2d_forward', [input], [out], params);
   const inShape = input.shape;

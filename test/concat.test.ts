@@ -43,16 +43,16 @@ describe('cat', () => {
     expect(copy.toList()).toEqual([[1, 2], [3, 4]]);
   });
 
-  it('copies large slices across threads', () => {
+  it('copies large slices across threads, split mid-slice', () => {
     const a = sc.randn([3, 70_000]), b = sc.randn([3, 50_000]);
     const out = sc.cat([a, b], 1).toArray();
     const [da, db] = [a.toArray(), b.toArray()];
-    for (const row of [0, 2]) {
-      expect(out[row * 120_000 + 69_999]).toBe(da[row * 70_000 + 69_999]);
-      expect(out[row * 120_000 + 70_000]).toBe(db[row * 50_000]);
-      expect(out[row * 120_000 + 119_999]).toBe(db[row * 50_000 + 49_999]);
+    let mismatches = 0;
+    for (let row = 0; row < 3; row++) {
+      for (let i = 0; i < 70_000; i++) if (out[row * 120_000 + i] !== da[row * 70_000 + i]) mismatches++;
+      for (let i = 0; i < 50_000; i++) if (out[row * 120_000 + 70_000 + i] !== db[row * 50_000 + i]) mismatches++;
     }
-    expect(Array.from(out.slice(120_000, 190_000))).toEqual(Array.from(da.slice(70_000, 140_000)));
+    expect(mismatches).toBe(0);
   });
 
   it('passes gradients back as slices', () => {

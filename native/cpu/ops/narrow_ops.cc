@@ -10,8 +10,8 @@ namespace sepconv::cpu::ops {
 
 namespace {
 
-// Pieces of at most this many bytes are the unit of parallel work: big enough to amortise
-// the call, small enough that one large slice still spreads over every thread.
+// Pieces of at most this many bytes are the unit of parallel work, so that one large slice
+// still spreads over every thread; a task copies its consecutive pieces in one call.
 constexpr size_t kCopyPieceBytes = size_t(1) << 16;
 constexpr size_t kCopyGrainBytes = size_t(1) << 18;
 
@@ -42,11 +42,14 @@ void narrow_copy(const OpCall& c) {
   const auto* from = static_cast<const unsigned char*>(src.data);
   auto* to = static_cast<unsigned char*>(dst.data);
   c.ctx.pool.parallel_for(size_t(outer) * pieces, std::max<size_t>(1, kCopyGrainBytes / piece), [&](size_t s, size_t e) {
-    for (size_t u = s; u < e; ++u) {
-      const size_t o = u / pieces, skip = (u % pieces) * piece;
+    // One memcpy per block this task touches: large copies let memcpy use streaming stores.
+    for (size_t u = s; u < e;) {
+      const size_t o = u / pieces, run_end = std::min(e, (o + 1) * pieces);
+      const size_t skip = (u % pieces) * piece, bytes = std::min(block, (run_end - o * pieces) * piece) - skip;
       const size_t src_at = ((o * src_rows + size_t(src_start)) * size_t(inner)) * elem + skip;
       const size_t dst_at = ((o * dst_rows + size_t(dst_start)) * size_t(inner)) * elem + skip;
-      std::memcpy(to + dst_at, from + src_at, std::min(piece, block - skip));
+      std::memcpy(to + dst_at, from + src_at, bytes);
+      u = run_end;
     }
   });
 }

@@ -19,25 +19,26 @@
   /* x, y -> y (in place)      ; alpha: y += alpha*x            */ X(axpy)                    \
   /* x -> out (out's shape = x's with reduced dims set to 1)    */ X(sum_to)                  \
   /* x -> out                  ; out = max(x, 0)                */ X(relu_forward)            \
-  /* x, dy -> dx               ; dx = dy where x > 0            */ X(relu_backward)         \
-  /* out(float)                ; keep_prob, scale, seed, counter: out = scale w.p. keep_prob, else 0 */ \
+  /* x, dy -> dx               ; dx = dy where x > 0            */ X(relu_backward)           \
+  /* out(float) ; keep_prob, scale, seed, counter: out = scale with probability keep_prob */ \
+  /*   else 0 (dropout masks; same counter-based stream as fill_uniform)                   */ \
   X(fill_bernoulli)                                                                          \
-  /* src -> dst (any dtype; same shape except at dim); dim, src_start, dst_start, length:    \
-     dst[.., dst_start + i, ..] = src[.., src_start + i, ..] for i < length; rest untouched */ \
+  /* src -> dst (any dtype, shapes equal except at dim) ; dim, src_start, dst_start, len  */ \
+  /*   dst[.., dst_start + i, ..] = src[.., src_start + i, ..] for i < len                 */ \
   X(narrow_copy)                                                                             \
-  /* x(N,C,H,W) -> out(N,C,OH,OW); mode (0 nearest, 1 bilinear), align_corners,             \
-     scale_h, scale_w (input/output coordinate ratio; 0 = derive from the sizes)           */ \
+  /* x [N,C,H,W] -> out [N,C,OH,OW] ; mode (0 nearest, 1 bilinear), align_corners,         */ \
+  /*   scale_h, scale_w (input/output coordinate ratio, 0 = from the sizes)                */ \
   X(upsample2d_forward)                                                                      \
-  /* dy(N,C,OH,OW) -> dx(N,C,H,W); same params as upsample2d_forward                        */ \
+  /* dy [N,C,OH,OW] -> dx [N,C,H,W] ; same params as upsample2d_forward                    */ \
   X(upsample2d_backward)                                                                     \
-  /* x(N,C,H,W) -> out(N,C,OH,OW); kh, kw, sh, sw, ph, pw, count_include_pad,              \
-     divisor_override (0 = none); ceil mode is implied by out's size                        */ \
+  /* x [N,C,H,W] -> out [N,C,OH,OW] ; kernel h, w, stride h, w, padding h, w,              */ \
+  /*   count_include_pad, divisor_override (0 = none); ceil mode is implied by out's shape */ \
   X(avg_pool2d_forward)                                                                      \
-  /* dy(N,C,OH,OW) -> dx(N,C,H,W); same params as avg_pool2d_forward                        */ \
+  /* dy [N,C,OH,OW] -> dx [N,C,H,W] ; same params as avg_pool2d_forward                    */ \
   X(avg_pool2d_backward)                                                                     \
-  /* x(N,C,H,W) -> out(N,C,OH,OW): PyTorch's adaptive windows [floor(o*H/OH), ceil((o+1)*H/OH)) */ \
+  /* x [N,C,H,W] -> out [N,C,OH,OW] : windows [floor(o*H/OH), ceil((o+1)*H/OH)) per axis   */ \
   X(adaptive_avg_pool2d_forward)                                                             \
-  /* dy(N,C,OH,OW) -> dx(N,C,H,W)                                                            */ \
+  /* dy [N,C,OH,OW] -> dx [N,C,H,W]                                                        */ \
   X(adaptive_avg_pool2d_backward)
 
 namespace sepconv {

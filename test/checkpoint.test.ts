@@ -297,7 +297,10 @@ describe('training state', () => {
     const path = freshPath();
     const model = { 'enc.0.weight': sc.randn([4, 3]), 'enc.0.bias': sc.zeros([4]), 'bn.num_batches_tracked': sc.tensor(new Int32Array([7]), []) };
     const optimizer = {
-      state: { 0: { step: 10, exp_avg: sc.randn([4, 3]), exp_avg_sq: sc.rand([4, 3]) }, 1: { step: 10, exp_avg: sc.zeros([4]), exp_avg_sq: sc.zeros([4]) } },
+      state: {
+        0: { step: sc.tensor([10], [], { dtype: 'float64' }), exp_avg: sc.randn([4, 3]), exp_avg_sq: sc.rand([4, 3]) },
+        1: { step: 10, exp_avg: sc.zeros([4]), exp_avg_sq: sc.zeros([4]) },
+      },
       paramGroups: [{ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, params: [0, 1], name: null }],
     };
     sc.saveTrainingState(path, { model, optimizer, epoch: 3, bestLoss: Infinity, worst: -Infinity, pending: NaN, skipped: undefined });
@@ -309,11 +312,12 @@ describe('training state', () => {
     for (const [name, t] of Object.entries(model)) expect(Array.from(m[name]!.toArray())).toEqual(Array.from(t.toArray()));
     const o = state.optimizer as typeof optimizer;
     expect(o.paramGroups).toEqual(optimizer.paramGroups);
-    expect(o.state[0].step).toBe(10);
+    expect(o.state[0].step.item()).toBe(10);
+    expect(o.state[1].step).toBe(10);
     expect(Array.from(o.state[0].exp_avg.toArray())).toEqual(Array.from(optimizer.state[0].exp_avg.toArray()));
     // PyTorch sees plain named tensors.
     expect(Object.keys(sc.load(path)).sort()).toEqual(
-      ['model.enc.0.weight', 'model.enc.0.bias', 'model.bn.num_batches_tracked', 'optimizer.state.0.exp_avg', 'optimizer.state.0.exp_avg_sq', 'optimizer.state.1.exp_avg', 'optimizer.state.1.exp_avg_sq'].sort(),
+      ['model.enc.0.weight', 'model.enc.0.bias', 'model.bn.num_batches_tracked', 'optimizer.state.0.step', 'optimizer.state.0.exp_avg', 'optimizer.state.0.exp_avg_sq', 'optimizer.state.1.exp_avg', 'optimizer.state.1.exp_avg_sq'].sort(),
     );
     expect(sc.loadMetadata(path).format).toBe('sepconv.training-state');
   });

@@ -17,8 +17,12 @@ import { setOwn } from './safetensors.js';
 /** A value in a training state: tensors, JSON scalars, and arrays / plain objects of them. */
 export type StateValue = Tensor | number | string | boolean | null | readonly StateValue[] | { readonly [key: string]: StateValue };
 
-/** The object saved by saveTrainingState. */
-export type TrainingState = { readonly [key: string]: StateValue };
+/**
+ * What saveTrainingState takes: named parts, each a tree of plain objects and arrays with
+ * StateValue leaves. Checked at run time, so interface-typed state dicts (an optimizer's
+ * stateDict()) pass without casts.
+ */
+export type TrainingState = { readonly [key: string]: unknown };
 
 const FORMAT = 'sepconv.training-state';
 const VERSION = '1';

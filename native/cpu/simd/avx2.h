@@ -35,6 +35,15 @@ struct VecF32 {
   static __m256i range_mask(int lo, int hi) { return _mm256_andnot_si256(tail_mask(lo), tail_mask(hi)); }
   static VecF32 load(const float* p) { return {_mm256_loadu_ps(p)}; }
   static VecF32 load_partial(const float* p, int n) { return {_mm256_maskload_ps(p, tail_mask(n))}; }
+  // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
+  static VecF32 gather(const float* base, const int32_t* index) {
+    return {_mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)), 4)};
+  }
+  static VecF32 gather_partial(const float* base, const int32_t* index, int n) {
+    const __m256i mask = tail_mask(n);
+    return {_mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, _mm256_maskload_epi32(index, mask),
+                                     _mm256_castsi256_ps(mask), 4)};
+  }
   // p[0], p[2], ..., p[14]; reads nothing past p[14].
   static VecF32 load_stride2(const float* p) {
     // shuffle gives [0 2 8 10 | 4 6 12 14]; swapping the middle 64-bit pairs orders it.

@@ -37,6 +37,14 @@ struct VecF32 {
   static __mmask16 range_mask(int lo, int hi) { return __mmask16(tail_mask(hi) & ~tail_mask(lo)); }
   static VecF32 load(const float* p) { return {_mm512_loadu_ps(p)}; }
   static VecF32 load_partial(const float* p, int n) { return {_mm512_maskz_loadu_ps(tail_mask(n), p)}; }
+  // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
+  static VecF32 gather(const float* base, const int32_t* index) {
+    return {_mm512_i32gather_ps(_mm512_loadu_si512(index), base, 4)};
+  }
+  static VecF32 gather_partial(const float* base, const int32_t* index, int n) {
+    const __mmask16 mask = tail_mask(n);
+    return {_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, _mm512_maskz_loadu_epi32(mask, index), base, 4)};
+  }
   // p[0], p[2], ..., p[30]; reads nothing past p[30].
   static VecF32 load_stride2(const float* p) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);

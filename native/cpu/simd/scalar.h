@@ -27,6 +27,9 @@ struct Vec {
 
   static Vec load(const T* p) { return {*p}; }
   static Vec load_partial(const T* p, int n) { return {n > 0 ? *p : T(0)}; }
+  // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
+  static Vec gather(const T* base, const int32_t* index) { return {base[*index]}; }
+  static Vec gather_partial(const T* base, const int32_t* index, int n) { return {n > 0 ? base[*index] : T(0)}; }
   // p[0], p[2], ..., p[2W-2]; reads nothing past p[2W-2].
   static Vec load_stride2(const T* p) { return {*p}; }
   static Vec set1(T x) { return {x}; }

@@ -138,6 +138,19 @@ describe('softmax and logSoftmax', () => {
     }
   });
 
+  it('propagate NaN to the whole softmax of its row or column; -inf logits get probability 0', () => {
+    for (const isa of isas) {
+      sc._setIsa(isa);
+      const x = sc.tensor([1, NaN, 2, -Infinity, 0, 1], [2, 3]);
+      const rows = sc.F.logSoftmax(x, 1).toArray();
+      expect(Array.from(rows.subarray(0, 3)).every(Number.isNaN)).toBe(true);
+      expectClose(sc.F.softmax(x, 1).toArray().subarray(3), [0, 1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-7, 1e-6);
+      const cols = sc.F.softmax(x.reshape([3, 2]), 0).toArray(); // columns [1, 2, 0] and [NaN, -inf, 1]
+      expect(Array.from(cols.filter((_, i) => i % 2 === 1)).every(Number.isNaN)).toBe(true);
+      expect(sc.F.crossEntropy(x, sc.tensor(new Int32Array([0, 2]), [2])).item()).toBeNaN();
+    }
+  });
+
   it('pass gradient checks in float64', () => {
     for (const [shape, dim] of [[[3, 5], 1], [[2, 3, 2, 3], 1], [[2, 3, 4], 0]] as [number[], number][]) {
       const input = [{ data: randomArray(numel(shape), 60), shape }];

@@ -40,13 +40,16 @@ void max_pool_window(const Pool2dGeometry& g, const T* plane, int64_t hstart, Po
   *index = int32_t(best_at);
 }
 
-// V::W adjacent output columns starting at `ow`, all windows inside the row; kStride is
-// the horizontal stride (1 or 2).
-template <class V, int kStride>
+// `lanes` (at most V::W) adjacent output columns starting at `ow`, all windows inside the
+// row; kStride is the horizontal stride (1 or 2); kPartial selects masked loads and stores.
+template <class V, int kStride, bool kPartial>
 void max_pool_columns(const Pool2dGeometry& g, const typename V::Elem* plane, int64_t hstart, PoolRowRange rows,
-                      int64_t ow, typename V::Elem* out, int32_t* index) {
+                      int64_t ow, int lanes, typename V::Elem* out, int32_t* index) {
   using Index = typename V::Index;
-  auto load = [](const typename V::Elem* p) { return kStride == 1 ? V::load(p) : V::load_stride2(p); };
+  auto load = [lanes](const typename V::Elem* p) {
+    if constexpr (kPartial) return kStride == 1 ? V::load_partial(p, lanes) : V::load_stride2_partial(p, lanes);
+    return kStride == 1 ? V::load(p) : V::load_stride2(p);
+  };
   const Index lane_offsets = Index::lanes(kStride);
   const int64_t wstart = ow * kStride - g.pad_w;
   V best = V::zero();
@@ -67,15 +70,28 @@ void max_pool_columns(const Pool2dGeometry& g, const typename V::Elem* plane, in
       best_at = Index::select(m, v_at, best_at);
     }
   }
-  best.store(out);
-  best_at.store(index);
+  if constexpr (kPartial) {
+    best.store_partial(out, lanes);
+    best_at.store_partial(index, lanes);
+  } else {
+    best.store(out);
+    best_at.store(index);
+  }
+}
+
+template <class V, int kStride>
+void max_pool_inner(const Pool2dGeometry& g, const typename V::Elem* plane, int64_t hstart, PoolRowRange rows,
+                    int64_t begin, int64_t end, typename V::Elem* out, int32_t* index) {
+  constexpr int W = V::W;
+  int64_t ow = begin;
+  for (; ow + W <= end; ow += W) max_pool_columns<V, kStride, false>(g, plane, hstart, rows, ow, W, out + ow, index + ow);
+  if (ow < end) max_pool_columns<V, kStride, true>(g, plane, hstart, rows, ow, int(end - ow), out + ow, index + ow);
 }
 
 template <class V>
 void max_pool2d_rows(const Pool2dGeometry& g, const typename V::Elem* plane, typename V::Elem* out_plane,
                      int32_t* index_plane, int64_t row_begin, int64_t row_end) {
   using T = typename V::Elem;
-  constexpr int W = V::W;
   // Columns whose whole window is inside the row: [inner_begin, inner_end).
   // No std::min/max here: an inline std template compiled with AVX flags could be the copy
   // the linker keeps for baseline code too.
@@ -93,12 +109,11 @@ void max_pool2d_rows(const Pool2dGeometry& g, const typename V::Elem* plane, typ
     int64_t ow = 0;
     if (vectorised && rows.begin < rows.end) {
       for (; ow < inner_begin; ++ow) max_pool_window(g, plane, hstart, rows, ow, out + ow, index + ow);
-      for (; ow + W <= inner_end; ow += W) {
-        if (g.stride_w == 1)
-          max_pool_columns<V, 1>(g, plane, hstart, rows, ow, out + ow, index + ow);
-        else
-          max_pool_columns<V, 2>(g, plane, hstart, rows, ow, out + ow, index + ow);
-      }
+      if (g.stride_w == 1)
+        max_pool_inner<V, 1>(g, plane, hstart, rows, inner_begin, inner_end, out, index);
+      else
+        max_pool_inner<V, 2>(g, plane, hstart, rows, inner_begin, inner_end, out, index);
+      ow = inner_end;
     }
     for (; ow < g.out_w; ++ow) max_pool_window(g, plane, hstart, rows, ow, out + ow, index + ow);
   }

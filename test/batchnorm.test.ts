@@ -158,6 +158,24 @@ describe('batchNorm2d backward', () => {
   });
 });
 
+describe('batchNorm2d determinism', () => {
+  it('gives bitwise the same statistics and gradients for 1 and 2 threads', () => {
+    const shape: Shape4 = [8, 32, 16, 16]; // 256 planes: split across threads
+    const run = () => {
+      const x = sc.tensor(randomArray(numel(shape), 130), shape, { dtype: 'float32', requiresGrad: true });
+      const w = sc.ones([32], { requiresGrad: true });
+      const rm = sc.zeros([32]), rv = sc.ones([32]);
+      const y = sc.F.batchNorm2d(x, rm, rv, w, null, { training: true });
+      y.backward(sc.tensor(randomArray(numel(shape), 131), shape, { dtype: 'float32' }));
+      return [y, rm, rv, x.grad!, w.grad!].map((t) => Array.from(t.toArray()));
+    };
+    sc.setNumThreads(1);
+    const one = run();
+    sc.setNumThreads(2);
+    expect(run()).toEqual(one);
+  });
+});
+
 describe('batchNorm2d bad input', () => {
   const x = sc.zeros([2, 3, 4, 4]);
   it('names the op, the argument and the shapes', () => {

@@ -111,6 +111,21 @@ describe('crossEntropy', () => {
     expect(Array.from(logits.grad!.toArray())).toEqual([0, 0, 0, 0]);
   });
 
+  it('gives bitwise the same mean and gradient for 1 and 2 threads', () => {
+    const shape = [4, 3, 64, 64]; // 64 blocks of 256 positions: split across threads
+    const t = sc.tensor(randomTargets(4 * 64 * 64, 3, 140, -100, 7), [4, 64, 64]);
+    const run = () => {
+      const x = sc.tensor(randomArray(numel(shape), 141), shape, { dtype: 'float32', requiresGrad: true });
+      const loss = sc.F.crossEntropy(x, t);
+      loss.backward();
+      return [loss.item(), Array.from(x.grad!.toArray())];
+    };
+    sc.setNumThreads(1);
+    const one = run();
+    sc.setNumThreads(2);
+    expect(run()).toEqual(one);
+  });
+
   it('passes gradient checks in float64 for each reduction', () => {
     for (const reduction of ['mean', 'sum', 'none'] as const) {
       const t2 = sc.tensor(new Int32Array([2, -100, 0, 1]), [4]);

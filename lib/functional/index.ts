@@ -7,3 +7,8 @@ export type { BatchNormOptions } from './norm.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy } from './loss.js';
 export type { CrossEntropyOptions, Reduction } from './loss.js';
+export { matmul, linear } from './linear.js';
+export { conv2d, convTranspose2d } from './conv.js';
+export type { Conv2dOptions, ConvTranspose2dOptions, Size2 } from './conv.js';
+export { depthwiseConv2d } from './depthwise.js';
+export type { DepthwiseConv2dOptions } from './depthwise.js';

@@ -50,7 +50,34 @@
   X(sgd_step)                                                                                \
   /* param, grad, exp_avg, exp_avg_sq, [max_exp_avg_sq] (updated in place) ; lr, beta1,     */ \
   /*   beta2, eps, weight_decay, decoupled (AdamW), step (from 1), amsgrad                  */ \
-  X(adam_step)
+  X(adam_step)                                                                               \
+  /* a, b[, bias] -> out ; trans_a, trans_b, alpha, beta, bias_kind (0 none, 1 per row, 2 per  \
+     column of out): out = alpha*op(a)*op(b) + beta*out + bias. a is [M, K] ([K, M] when       \
+     trans_a) or a batch [B, ...] of them, likewise b [K, N]; out is [M, N] or [B, M, N]. A    \
+     2-D operand is shared by every batch entry; a 2-D out with batched operands receives the  \
+     sum over the batch (beta applies once). beta == 0 never reads out.                        \
+   */                                                                                          \
+  X(gemm)                                                                                      \
+  /* Convolutions (NCHW; weight [C_out, C_in/groups, kh, kw]); params of all three:           \
+     stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups.                         \
+     x, w[, bias] -> y                                                                         \
+   */                                                                                          \
+  X(conv2d_forward)                                                                            \
+  /* dy, w[, bias] -> dx: the input gradient (dx's shape fixes the input size, so this is also \
+     conv_transpose2d's forward; bias, per channel of dx, is what that needs)                  \
+   */                                                                                          \
+  X(conv2d_backward_input)                                                                     \
+  /* x, dy -> dw: the weight gradient (the bias gradient is a sum_to of dy)                    \
+   */                                                                                          \
+  X(conv2d_backward_weight)                                                                    \
+  /* Depthwise conv2d (groups = C, channel multiplier m): x[N,C,H,W], w[C*m,1,kh,kw]          \
+     (, bias[C*m]) -> out[N,C*m,OH,OW]; output channel o reads input channel o/m.             \
+     Params of all three: stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w. */        \
+  X(depthwise_conv2d_forward)                                                                \
+  /* dy[N,C*m,OH,OW], w[C*m,1,kh,kw] -> dx[N,C,H,W]                                     */ \
+  X(depthwise_conv2d_backward_input)                                                         \
+  /* x[N,C,H,W], dy[N,C*m,OH,OW] -> dw[C*m,1,kh,kw] (, dbias[C*m]); sums over the batch */ \
+  X(depthwise_conv2d_backward_weight)
 
 namespace sepconv {
 

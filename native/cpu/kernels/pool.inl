@@ -47,8 +47,8 @@ void max_pool_columns(const Pool2dGeometry& g, const typename V::Elem* plane, in
                       int64_t ow, int lanes, typename V::Elem* out, int32_t* index) {
   using Index = typename V::Index;
   auto load = [lanes](const typename V::Elem* p) {
-    if constexpr (kPartial) return kStride == 1 ? V::load_partial(p, lanes) : V::load_stride2_partial(p, lanes);
-    return kStride == 1 ? V::load(p) : V::load_stride2(p);
+    if constexpr (kPartial) return kStride == 1 ? V::load_partial(p, lanes) : V::load_even_range(p, 0, lanes);
+    return kStride == 1 ? V::load(p) : V::load_even(p);
   };
   const Index lane_offsets = Index::lanes(kStride);
   const int64_t wstart = ow * kStride - g.pad_w;

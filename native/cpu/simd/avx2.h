@@ -36,25 +36,36 @@ struct VecF32 {
   __m256 v;
 
   static __m256i tail_mask(int n) { return lane_mask(n); }
+  // Lanes [lo, hi) (either bound may lie outside [0, 8]).
+  static __m256i range_mask(int lo, int hi) { return _mm256_andnot_si256(tail_mask(lo), tail_mask(hi)); }
   static VecF32 load(const float* p) { return {_mm256_loadu_ps(p)}; }
   static VecF32 load_partial(const float* p, int n) { return {_mm256_maskload_ps(p, tail_mask(n))}; }
-  // p[0], p[2], ..., p[14]; reads nothing past p[14].
-  static VecF32 load_stride2(const float* p) {
-    // shuffle gives [0 2 8 10 | 4 6 12 14]; swapping the middle 64-bit pairs orders it.
-    const __m256 pairs = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_maskload_ps(p + 8, tail_mask(7)), _MM_SHUFFLE(2, 0, 2, 0));
-    return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), _MM_SHUFFLE(3, 1, 2, 0)))};
-  }
-  // The first n lanes of load_stride2 (others 0); reads nothing past p[2n-2].
-  static VecF32 load_stride2_partial(const float* p, int n) {
-    const int count = 2 * n - 1;
-    const __m256 pairs = _mm256_shuffle_ps(_mm256_maskload_ps(p, lane_mask(count)), _mm256_maskload_ps(p + 8, lane_mask(count - 8)),
-                                           _MM_SHUFFLE(2, 0, 2, 0));
-    return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), _MM_SHUFFLE(3, 1, 2, 0)))};
-  }
   static VecF32 set1(float x) { return {_mm256_set1_ps(x)}; }
   static VecF32 zero() { return {_mm256_setzero_ps()}; }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void store_partial(float* p, int n) const { _mm256_maskstore_ps(p, tail_mask(n), v); }
+
+  // Lanes [lo, hi) from p[lane], the others 0; only those elements are read (masked lanes
+  // never fault, so p may point before or after the valid data).
+  static VecF32 load_range(const float* p, int lo, int hi) { return {_mm256_maskload_ps(p, range_mask(lo, hi))}; }
+  // Every second element: lane l = p[2l], reading p[0 .. 2W-2] only. Lanes [lo, hi) in the
+  // _range form (reads only their elements, others 0).
+  static VecF32 load_even(const float* p) { return load_even_range(p, 0, 8); }
+  static VecF32 load_even_range(const float* p, int lo, int hi) {
+    const __m256 a = _mm256_maskload_ps(p, range_mask(2 * lo, 2 * hi - 1));
+    const __m256 b = _mm256_maskload_ps(p + 8, range_mask(2 * lo - 8, 2 * hi - 9));
+    // [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 | b0 b2 b4 b6]
+    const __m256 mixed = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return {_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)))};
+  }
+  // Lanes [0, n) to p[2l]; the odd elements between them are left untouched.
+  void store_even_partial(float* p, int n) const {
+    const __m256i even = _mm256_setr_epi32(-1, 0, -1, 0, -1, 0, -1, 0);
+    const __m256 lo = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+    const __m256 hi = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7));
+    _mm256_maskstore_ps(p, _mm256_and_si256(even, tail_mask(2 * n - 1)), lo);
+    _mm256_maskstore_ps(p + 8, _mm256_and_si256(even, tail_mask(2 * n - 9)), hi);
+  }
 
   friend VecF32 operator+(VecF32 a, VecF32 b) { return {_mm256_add_ps(a.v, b.v)}; }
   friend VecF32 operator-(VecF32 a, VecF32 b) { return {_mm256_sub_ps(a.v, b.v)}; }

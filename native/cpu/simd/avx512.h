@@ -39,24 +39,35 @@ struct VecF32 {
   __m512 v;
 
   static __mmask16 tail_mask(int n) { return lane_mask(n); }
+  // Lanes [lo, hi) (either bound may lie outside [0, 16]).
+  static __mmask16 range_mask(int lo, int hi) { return __mmask16(tail_mask(hi) & ~tail_mask(lo)); }
   static VecF32 load(const float* p) { return {_mm512_loadu_ps(p)}; }
   static VecF32 load_partial(const float* p, int n) { return {_mm512_maskz_loadu_ps(tail_mask(n), p)}; }
-  // p[0], p[2], ..., p[30]; reads nothing past p[30].
-  static VecF32 load_stride2(const float* p) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return {_mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_maskz_loadu_ps(0x7fff, p + 16))};
-  }
-  // The first n lanes of load_stride2 (others 0); reads nothing past p[2n-2].
-  static VecF32 load_stride2_partial(const float* p, int n) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const int count = 2 * n - 1;
-    return {_mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lane_mask(count), p), even,
-                                   _mm512_maskz_loadu_ps(lane_mask(count - 16), p + 16))};
-  }
   static VecF32 set1(float x) { return {_mm512_set1_ps(x)}; }
   static VecF32 zero() { return {_mm512_setzero_ps()}; }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   void store_partial(float* p, int n) const { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+
+  // Lanes [lo, hi) from p[lane], the others 0; only those elements are read (masked lanes
+  // never fault, so p may point before or after the valid data).
+  static VecF32 load_range(const float* p, int lo, int hi) { return {_mm512_maskz_loadu_ps(range_mask(lo, hi), p)}; }
+  // Every second element: lane l = p[2l], reading p[0 .. 2W-2] only. Lanes [lo, hi) in the
+  // _range form (reads only their elements, others 0).
+  static VecF32 load_even(const float* p) { return load_even_range(p, 0, 16); }
+  static VecF32 load_even_range(const float* p, int lo, int hi) {
+    const __m512 a = _mm512_maskz_loadu_ps(range_mask(2 * lo, 2 * hi - 1), p);
+    const __m512 b = _mm512_maskz_loadu_ps(range_mask(2 * lo - 16, 2 * hi - 17), p + 16);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return {_mm512_permutex2var_ps(a, even, b)};
+  }
+  // Lanes [0, n) to p[2l]; the odd elements between them are left untouched.
+  void store_even_partial(float* p, int n) const {
+    const __m512i spread_lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i spread_hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const __mmask16 even = 0x5555;
+    _mm512_mask_storeu_ps(p, even & tail_mask(2 * n - 1), _mm512_permutexvar_ps(spread_lo, v));
+    _mm512_mask_storeu_ps(p + 16, even & tail_mask(2 * n - 17), _mm512_permutexvar_ps(spread_hi, v));
+  }
 
   friend VecF32 operator+(VecF32 a, VecF32 b) { return {_mm512_add_ps(a.v, b.v)}; }
   friend VecF32 operator-(VecF32 a, VecF32 b) { return {_mm512_sub_ps(a.v, b.v)}; }

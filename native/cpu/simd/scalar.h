@@ -30,15 +30,17 @@ struct Vec {
 
   static Vec load(const T* p) { return {*p}; }
   static Vec load_partial(const T* p, int n) { return {n > 0 ? *p : T(0)}; }
-  // p[0], p[2], ..., p[2W-2]; reads nothing past p[2W-2].
-  static Vec load_stride2(const T* p) { return {*p}; }
-  static Vec load_stride2_partial(const T* p, int n) { return {n > 0 ? *p : T(0)}; }
   static Vec set1(T x) { return {x}; }
   static Vec zero() { return {T(0)}; }
   void store(T* p) const { *p = v; }
   void store_partial(T* p, int n) const {
     if (n > 0) *p = v;
   }
+  // The strided and masked forms of the SIMD mappings, for one lane.
+  static Vec load_range(const T* p, int lo, int hi) { return {lo <= 0 && hi > 0 ? *p : T(0)}; }
+  static Vec load_even(const T* p) { return {*p}; }
+  static Vec load_even_range(const T* p, int lo, int hi) { return load_range(p, lo, hi); }
+  void store_even_partial(T* p, int n) const { store_partial(p, n); }
 
   friend Vec operator+(Vec a, Vec b) { return {a.v + b.v}; }
   friend Vec operator-(Vec a, Vec b) { return {a.v - b.v}; }

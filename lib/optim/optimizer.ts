@@ -65,7 +65,10 @@ export abstract class Optimizer<H extends Hyper> {
         seen.add(p);
       }
       const group = { ...defaults, params: tensors } as ParamGroup<H>;
-      for (const key of Object.keys(defaults)) if (g[key] !== undefined) (group as Record<string, unknown>)[key] = g[key];
+      for (const key of Object.keys(defaults)) {
+        const v = g[key];
+        if (v !== undefined) (group as Record<string, unknown>)[key] = Array.isArray(v) ? v.slice() : v;
+      }
       if (groups === params) this.checkHyper(group, where);
       return group;
     });
@@ -165,7 +168,10 @@ export abstract class Optimizer<H extends Hyper> {
     }
     // Everything checked: now replace the hyper-parameters and the state.
     stateDict.paramGroups.forEach((g, gi) => {
-      for (const key of Object.keys(this.defaults)) if (g[key] !== undefined) (this.paramGroups[gi] as Record<string, unknown>)[key] = g[key];
+      for (const key of Object.keys(this.defaults)) {
+        const v = g[key];
+        if (v !== undefined) (this.paramGroups[gi] as Record<string, unknown>)[key] = Array.isArray(v) ? v.slice() : v;
+      }
     });
     for (const s of this.states.values()) for (const t of Object.values(s.buffers)) t.dispose();
     this.states.clear();

@@ -64,10 +64,11 @@ export abstract class Optimizer<H extends Hyper> {
         if (seen.has(p)) throw invalidArg(name, where, 'each parameter in one place only', `the parameter of shape ${shapeStr(p.shape)} twice`);
         seen.add(p);
       }
-      const group = { ...defaults, params: tensors } as ParamGroup<H>;
-      for (const key of Object.keys(defaults)) {
-        const v = g[key];
-        if (v !== undefined) (group as Record<string, unknown>)[key] = Array.isArray(v) ? v.slice() : v;
+      // Own copies of array values (betas): groups never share them with each other or the caller.
+      const group = { params: tensors } as unknown as ParamGroup<H>;
+      for (const [key, fallback] of Object.entries(defaults)) {
+        const v: unknown = g[key] !== undefined ? g[key] : fallback;
+        (group as Record<string, unknown>)[key] = Array.isArray(v) ? v.slice() : v;
       }
       if (groups === params) this.checkHyper(group, where);
       return group;

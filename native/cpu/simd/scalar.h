@@ -33,7 +33,6 @@ struct Vec {
   // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
   static Vec gather(const T* base, const int32_t* index) { return {base[*index]}; }
   static Vec gather_partial(const T* base, const int32_t* index, int n) { return {n > 0 ? base[*index] : T(0)}; }
-  static Vec load_stride2(const T* p) { return {*p}; }
   static Vec set1(T x) { return {x}; }
   static Vec zero() { return {T(0)}; }
   void store(T* p) const { *p = v; }

@@ -1,7 +1,11 @@
-// Benchmarks: `npm run bench [-- SUITE... --rounds N]`. Suites are the modules in bench/
-// (bench/lib.mjs documents their interface); with no names every suite runs. Prints a table
-// and writes the figures as JSON to bench/results/. Each figure is the best of its repetitions;
-// rounds alternate ours and the peer's measurements, and "noise" is the spread between rounds.
+// Benchmarks: `npm run bench [-- NAME... --rounds N]`.
+// - Suites are the modules in bench/suites/ (bench/suites/lib.mjs documents their interface);
+//   with no names every suite runs. Each prints a table; all figures go to bench/results/ as
+//   JSON. A figure is the best of its repetitions; rounds alternate ours and the peer's
+//   measurements, and "noise" is the spread between rounds.
+// - Any other NAME that is a standalone script bench/NAME.mjs (they run on their own and take
+//   their own options) is run as a child process after the suites.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -10,6 +14,7 @@ import * as sc from '../dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = join(root, 'bench');
+const suitesDir = join(benchDir, 'suites');
 
 function parseArgs(argv) {
   const opts = { suites: [], rounds: 3 };
@@ -21,10 +26,9 @@ function parseArgs(argv) {
   return opts;
 }
 
-const available = readdirSync(benchDir)
-  .filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs')
-  .map((f) => basename(f, '.mjs'))
-  .sort();
+const mjsNames = (dir) => readdirSync(dir).filter((f) => f.endsWith('.mjs')).map((f) => basename(f, '.mjs')).sort();
+const available = mjsNames(suitesDir).filter((name) => name !== 'lib');
+const standalone = mjsNames(benchDir);
 
 const best = (row, values) => (row.higherIsBetter ? Math.max(...values) : Math.min(...values));
 const spread = (values) => (values.length < 2 ? 0 : Math.max(...values) / Math.min(...values) - 1);
@@ -59,15 +63,17 @@ function printTable(suite, rows) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const unknown = opts.suites.filter((s) => !available.includes(s));
-  if (unknown.length > 0) throw new Error(`bench: unknown suite(s) ${unknown.join(', ')}; available: ${available.join(', ')}`);
-  const selected = opts.suites.length > 0 ? opts.suites : available;
+  const unknown = opts.suites.filter((s) => !available.includes(s) && !standalone.includes(s));
+  if (unknown.length > 0)
+    throw new Error(`bench: unknown name(s) ${unknown.join(', ')}; suites: ${available.join(', ')}; scripts: ${standalone.join(', ')}`);
+  const selected = opts.suites.length > 0 ? opts.suites.filter((s) => available.includes(s)) : available;
+  const scripts = opts.suites.filter((s) => !available.includes(s));
   const backend = sc.backend();
   const startLoad = loadavg();
   console.log(`sepconv bench: ${backend.isa}, ${backend.threads} threads, ${opts.rounds} rounds, load average ${startLoad.map((l) => l.toFixed(2)).join(' ')}`);
   const results = {};
   for (const name of selected) {
-    const suite = await import(pathToFileURL(join(benchDir, `${name}.mjs`)).href);
+    const suite = await import(pathToFileURL(join(suitesDir, `${name}.mjs`)).href);
     console.log(`running ${name}: ${suite.description}`);
     const ctx = { sc, rounds: opts.rounds, threads: backend.threads, log: (msg) => console.log(`  [${name}] ${msg}`) };
     const rows = (await suite.run(ctx)).map(summarize);
@@ -81,11 +87,18 @@ async function main() {
     rounds: opts.rounds,
     suites: results,
   };
-  const outDir = join(benchDir, 'results');
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `bench-${report.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(report, null, 2));
-  console.log(`\nwrote ${file}`);
+  if (selected.length > 0) {
+    const outDir = join(benchDir, 'results');
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `bench-${report.date.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(report, null, 2));
+    console.log(`\nwrote ${file}`);
+  }
+  for (const name of scripts) {
+    console.log(`\nrunning bench/${name}.mjs`);
+    const r = spawnSync(process.execPath, [join(benchDir, `${name}.mjs`)], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`bench: bench/${name}.mjs exited with ${r.status ?? r.signal}`);
+  }
 }
 
 main().catch((err) => {

@@ -1,4 +1,4 @@
-// Shared helpers for benchmark suites (bench/<suite>.mjs, run by scripts/bench.mjs).
+// Shared helpers for benchmark suites (bench/suites/<suite>.mjs, run by scripts/bench.mjs).
 //
 // A suite module exports `description` (one line) and `async run(ctx)` returning rows:
 //   { name, metric: 'GFLOP/s' | 'ms', higherIsBetter, ours: number[], peer?: { name, values: number[] }, note? }
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
-export const PEERS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'peers');
+export const PEERS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'peers');
 
 /** Wall-clock seconds of `reps` calls of fn after `warmup` untimed ones. */
 export function timeCalls(fn, { warmup = 2, reps = 5 } = {}) {

@@ -179,9 +179,12 @@ void conv2d_backward_weight(const OpCall& c) {
     // copy of dW; the copies are then added in piece order (the same sums whichever thread
     // computed which piece).
     constexpr int64_t kMinReductionPerPiece = 1024;
-    if (threads > 1 && k >= kMinReductionPerPiece * threads) {
-      const int pieces = guided_pieces(k / threads, kMinReductionPerPiece), chunks = threads * pieces;
-      const int64_t size = dw.numel();
+    constexpr int64_t kMaxPartialElements = int64_t(16) << 20;  // memory for the copies of dW
+    const int64_t size = dw.numel();
+    if (threads > 1 && k >= kMinReductionPerPiece * threads && (threads - 1) * size <= kMaxPartialElements) {
+      int pieces = guided_pieces(k / threads, kMinReductionPerPiece);
+      while (pieces > 1 && (threads * pieces - 1) * size > kMaxPartialElements) --pieces;
+      const int chunks = threads * pieces;
       // From the caching allocator: a fresh heap block would be page-faulted in every call.
       const PooledBuffer buffer(c.ctx.allocator, size_t(size) * size_t(chunks - 1) * sizeof(T));
       T* partials = static_cast<T*>(buffer.data);

@@ -10,12 +10,13 @@
 import { native } from './native.js';
 import type { BackendInfo, MemoryStats } from './native.js';
 
-export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, scope } from './tensor.js';
-export type { Shape, TensorOptions } from './tensor.js';
+export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, getRngState, setRngState, scope } from './tensor.js';
+export type { Shape, TensorOptions, RngState } from './tensor.js';
 export type { DType, FloatDType, Device } from './dtype.js';
 export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
+export * as train from './train/index.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */

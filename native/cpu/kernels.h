@@ -3,7 +3,13 @@
 // cpu/isa/kernels_<isa>.cc; the op layer (cpu/ops) picks the table once per call.
 #pragma once
 #include "core/cpu_features.h"
+#include "cpu/kernels/depthwise.h"
 #include "cpu/kernels/elementwise.h"
+#include "cpu/kernels/norm.h"
+#include "cpu/kernels/optim.h"
+#include "cpu/kernels/pool.h"
+#include "cpu/kernels/softmax.h"
+#include "cpu/kernels/gemm.h"
 
 namespace sepconv::cpu {
 
@@ -11,6 +17,12 @@ template <class T>
 struct Kernels {
   const char* isa;
   ElementwiseKernels<T> elementwise;
+  PoolKernels<T> pool;
+  NormKernels<T> norm;
+  SoftmaxKernels<T> softmax;
+  OptimKernels<T> optim;
+  GemmKernels<T> gemm;
+  DepthwiseKernels<T> depthwise;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

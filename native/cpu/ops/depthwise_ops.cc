@@ -1,0 +1,167 @@
+// Depthwise conv2d ops (CPU): checks, then the direct kernels over (image, channel) planes.
+#include <algorithm>
+#include <vector>
+
+#include "cpu/ops/op_helpers.h"
+#include "cpu/ops/registry.h"
+
+namespace sepconv::cpu::ops {
+
+namespace {
+
+// Planes per task so that one task holds at least this many elements (tiny planes would
+// otherwise wake the pool for microseconds of work).
+constexpr size_t kPlaneGrainElements = 1 << 14;
+
+size_t plane_grain(int64_t plane_elements) {
+  return std::max<size_t>(1, kPlaneGrainElements / size_t(std::max<int64_t>(plane_elements, 1)));
+}
+
+// The geometry of x[N,C,H,W] * w[C*m,1,kh,kw] -> y[N,C*m,OH,OW], checked against the params
+// and the three shapes. `y` is the output (forward) or the output gradient (backward).
+struct DepthwiseShape {
+  int64_t batch, channels, multiplier, out_channels;
+  int64_t in_plane, out_plane, kernel_size;  // elements per input plane, output plane, kernel
+  DepthwiseGeometry g;
+};
+
+DepthwiseShape depthwise_shape(const OpCall& c, const TensorArg& x, const TensorArg& w, const TensorArg& y) {
+  const char* op = op_name(c.op);
+  check_ndim(c, "x", x, 4);
+  check_ndim(c, "w", w, 4);
+  check_ndim(c, "y", y, 4);
+  DepthwiseShape s;
+  s.batch = x.shape[0];
+  s.channels = x.shape[1];
+  const int64_t out_channels = w.shape[0];
+  SEPCONV_CHECK(s.channels > 0 && out_channels % s.channels == 0 && w.shape[1] == 1, op, ": weight [", w.shape[0],
+                ", ", w.shape[1], ", ...] does not fit a depthwise conv of ", s.channels, " channels");
+  s.multiplier = out_channels / s.channels;
+  DepthwiseGeometry& g = s.g;
+  g.in_h = int(x.shape[2]);
+  g.in_w = int(x.shape[3]);
+  g.kernel_h = int(w.shape[2]);
+  g.kernel_w = int(w.shape[3]);
+  g.stride_h = int(c.iparam(0));
+  g.stride_w = int(c.iparam(1));
+  g.pad_h = int(c.iparam(2));
+  g.pad_w = int(c.iparam(3));
+  g.dilation_h = int(c.iparam(4));
+  g.dilation_w = int(c.iparam(5));
+  SEPCONV_CHECK(g.stride_h >= 1 && g.stride_w >= 1 && g.dilation_h >= 1 && g.dilation_w >= 1 && g.pad_h >= 0 &&
+                    g.pad_w >= 0 && g.kernel_h >= 1 && g.kernel_w >= 1,
+                op, ": invalid stride/padding/dilation/kernel");
+  g.out_h = (g.in_h + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
+  g.out_w = (g.in_w + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
+  SEPCONV_CHECK(g.in_h + 2 * g.pad_h >= g.dilation_h * (g.kernel_h - 1) + 1 &&
+                    g.in_w + 2 * g.pad_w >= g.dilation_w * (g.kernel_w - 1) + 1,
+                op, ": kernel larger than the padded input");
+  SEPCONV_CHECK(y.shape[0] == s.batch && y.shape[1] == out_channels && y.shape[2] == g.out_h && y.shape[3] == g.out_w,
+                op, ": output shape [", y.shape[0], ", ", y.shape[1], ", ", y.shape[2], ", ", y.shape[3],
+                "] does not match [", s.batch, ", ", out_channels, ", ", g.out_h, ", ", g.out_w, "]");
+  check_dtype(c, "w", w, x.dtype);
+  check_dtype(c, "y", y, x.dtype);
+  s.out_channels = out_channels;
+  s.in_plane = int64_t(g.in_h) * g.in_w;
+  s.out_plane = int64_t(g.out_h) * g.out_w;
+  s.kernel_size = int64_t(g.kernel_h) * g.kernel_w;
+  return s;
+}
+
+// The optional per-output-channel operand (bias, its gradient), when present.
+const TensorArg* channel_vector(const OpCall& c, const char* operand, const TensorArg* t, const DepthwiseShape& s,
+                                DType dtype) {
+  if (t) {
+    check_numel(c, operand, *t, s.out_channels);
+    check_dtype(c, operand, *t, dtype);
+  }
+  return t;
+}
+
+}  // namespace
+
+void depthwise_conv2d_forward(const OpCall& c) {
+  const TensorArg &x = c.in(0), &w = c.in(1), &out = c.out(0);
+  const DepthwiseShape s = depthwise_shape(c, x, w, out);
+  const TensorArg* bias = channel_vector(c, "bias", c.num_inputs > 2 ? &c.in(2) : nullptr, s, x.dtype);
+  float_dispatch(c, "x", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const auto& k = kernels_for<T>(c.ctx.isa).depthwise;
+    const T *px = x.ptr<T>(), *pw = w.ptr<T>(), *pb = bias ? bias->ptr<T>() : nullptr;
+    T* po = out.ptr<T>();
+    // Planes in (image, output channel) order: the m planes that read one input plane are
+    // neighbours, so that plane is still in cache for the later ones.
+    c.ctx.pool.parallel_for(size_t(s.batch * s.out_channels), plane_grain(s.out_plane), [&](size_t begin, size_t end) {
+      for (size_t p = begin; p < end; ++p) {
+        const int64_t n = int64_t(p) / s.out_channels, o = int64_t(p) % s.out_channels;
+        k.forward_plane(s.g, px + (n * s.channels + o / s.multiplier) * s.in_plane, pw + o * s.kernel_size,
+                        pb ? pb[o] : T(0), po + int64_t(p) * s.out_plane);
+      }
+    });
+  });
+}
+
+void depthwise_conv2d_backward_input(const OpCall& c) {
+  const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
+  const DepthwiseShape s = depthwise_shape(c, dx, w, dy);
+  float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const auto& k = kernels_for<T>(c.ctx.isa).depthwise;
+    const T *pdy = dy.ptr<T>(), *pw = w.ptr<T>();
+    T* pdx = dx.ptr<T>();
+    const size_t grain = plane_grain(s.in_plane * s.multiplier);
+    c.ctx.pool.parallel_for(size_t(s.batch * s.channels), grain, [&](size_t begin, size_t end) {
+      for (size_t p = begin; p < end; ++p) {
+        const int64_t channel = int64_t(p) % s.channels;
+        // Input plane p = (n, c) collects output planes (n, c*m + k): consecutive in memory.
+        k.backward_input_plane(s.g, pdy + int64_t(p) * s.multiplier * s.out_plane, s.out_plane,
+                               pw + channel * s.multiplier * s.kernel_size, int(s.multiplier),
+                               pdx + int64_t(p) * s.in_plane);
+      }
+    });
+  });
+}
+
+void depthwise_conv2d_backward_weight(const OpCall& c) {
+  const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
+  const DepthwiseShape s = depthwise_shape(c, x, dw, dy);
+  const TensorArg* dbias = channel_vector(c, "dbias", c.num_outputs > 1 ? &c.out(1) : nullptr, s, x.dtype);
+  float_dispatch(c, "x", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const auto& k = kernels_for<T>(c.ctx.isa).depthwise;
+    const int64_t out_channels = s.out_channels, kernel_size = s.kernel_size;
+    // Per output channel: kernel_size weight sums then the bias sum, in double.
+    const int64_t sums_per_channel = kernel_size + 1;
+    // Work units are (input channel, image) in channel-major order, each covering the m
+    // output channels of its input plane; every task sums its static range of units into
+    // its own partial sums, which are then added in task order: the result depends on the
+    // thread count only, never on scheduling.
+    const int64_t units = s.channels * s.batch;
+    const int tasks = int(std::min<int64_t>(c.ctx.pool.size(), units));
+    std::vector<double> partial(size_t(std::max(tasks, 1) * out_channels * sums_per_channel), 0.0);
+    const T *px = x.ptr<T>(), *pdy = dy.ptr<T>();
+    c.ctx.pool.run(tasks, [&](int task) {
+      double* sums = partial.data() + size_t(task) * out_channels * sums_per_channel;
+      for (int64_t u = units * task / tasks; u < units * (task + 1) / tasks; ++u) {
+        const int64_t channel = u / s.batch, n = u % s.batch;
+        for (int64_t m = 0; m < s.multiplier; ++m) {
+          const int64_t o = channel * s.multiplier + m;
+          double* channel_sums = sums + o * sums_per_channel;
+          k.backward_weight_plane(s.g, px + (n * s.channels + channel) * s.in_plane,
+                                  pdy + (n * out_channels + o) * s.out_plane, channel_sums, channel_sums + kernel_size);
+        }
+      }
+    });
+    T* pdw = dw.ptr<T>();
+    T* pdb = dbias ? dbias->ptr<T>() : nullptr;
+    for (int64_t o = 0; o < out_channels; ++o)
+      for (int64_t i = 0; i <= kernel_size; ++i) {
+        double total = 0;
+        for (int t = 0; t < tasks; ++t) total += partial[size_t((t * out_channels + o) * sums_per_channel + i)];
+        if (i < kernel_size) pdw[o * kernel_size + i] = T(total);
+        else if (pdb) pdb[o] = T(total);
+      }
+  });
+}
+
+}  // namespace sepconv::cpu::ops

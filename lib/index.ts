@@ -19,8 +19,12 @@ export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
 export * as optim from './optim/index.js';
-export * as train from './train/index.js';
 export { matmul } from './functional/linear.js';
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';
+export { summary, compareSummaries } from './nn/summary.js';
+export type { ModelSummary, LayerSummary, SummaryOptions } from './nn/summary.js';
+export * as train from './train/index.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */

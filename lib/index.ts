@@ -24,6 +24,11 @@ export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export { summary, compareSummaries } from './nn/summary.js';
 export type { ModelSummary, LayerSummary, SummaryOptions } from './nn/summary.js';
+export { cat, split, chunk } from './functional/concat.js';
+export { save, load, loadMetadata } from './io/checkpoint.js';
+export type { SaveOptions, StateDict } from './io/checkpoint.js';
+export { saveTrainingState, loadTrainingState } from './io/training-state.js';
+export type { StateValue, TrainingState } from './io/training-state.js';
 export * as train from './train/index.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 

@@ -77,7 +77,27 @@
   /* dy[N,C*m,OH,OW], w[C*m,1,kh,kw] -> dx[N,C,H,W]                                     */ \
   X(depthwise_conv2d_backward_input)                                                         \
   /* x[N,C,H,W], dy[N,C*m,OH,OW] -> dw[C*m,1,kh,kw] (, dbias[C*m]); sums over the batch */ \
-  X(depthwise_conv2d_backward_weight)
+  X(depthwise_conv2d_backward_weight)                                                        \
+  /* out(float) ; keep_prob, scale, seed, counter: out = scale with probability keep_prob */ \
+  /*   else 0 (dropout masks; same counter-based stream as fill_uniform)                   */ \
+  X(fill_bernoulli)                                                                          \
+  /* src -> dst (any dtype, shapes equal except at dim) ; dim, src_start, dst_start, len  */ \
+  /*   dst[.., dst_start + i, ..] = src[.., src_start + i, ..] for i < len                 */ \
+  X(narrow_copy)                                                                             \
+  /* x [N,C,H,W] -> out [N,C,OH,OW] ; mode (0 nearest, 1 bilinear), align_corners,         */ \
+  /*   scale_h, scale_w (input/output coordinate ratio, 0 = from the sizes)                */ \
+  X(upsample2d_forward)                                                                      \
+  /* dy [N,C,OH,OW] -> dx [N,C,H,W] ; same params as upsample2d_forward                    */ \
+  X(upsample2d_backward)                                                                     \
+  /* x [N,C,H,W] -> out [N,C,OH,OW] ; kernel h, w, stride h, w, padding h, w,              */ \
+  /*   count_include_pad, divisor_override (0 = none); ceil mode is implied by out's shape */ \
+  X(avg_pool2d_forward)                                                                      \
+  /* dy [N,C,OH,OW] -> dx [N,C,H,W] ; same params as avg_pool2d_forward                    */ \
+  X(avg_pool2d_backward)                                                                     \
+  /* x [N,C,H,W] -> out [N,C,OH,OW] : windows [floor(o*H/OH), ceil((o+1)*H/OH)) per axis   */ \
+  X(adaptive_avg_pool2d_forward)                                                             \
+  /* dy [N,C,OH,OW] -> dx [N,C,H,W]                                                        */ \
+  X(adaptive_avg_pool2d_backward)
 
 namespace sepconv {
 

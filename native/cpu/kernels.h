@@ -10,6 +10,7 @@
 #include "cpu/kernels/pool.h"
 #include "cpu/kernels/softmax.h"
 #include "cpu/kernels/gemm.h"
+#include "cpu/kernels/resample.h"
 
 namespace sepconv::cpu {
 
@@ -23,6 +24,7 @@ struct Kernels {
   OptimKernels<T> optim;
   GemmKernels<T> gemm;
   DepthwiseKernels<T> depthwise;
+  ResampleKernels<T> resample;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

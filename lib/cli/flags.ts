@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SepconvError } from '../errors.js';
+import { UsageError } from './command.js';
 import { CONVS, DATASETS, DEVICES, MODELS, OPTIMIZERS, PRESETS, SCHEDULERS } from '../train/config.js';
 import type { TrainOptions } from '../train/config.js';
 
@@ -53,11 +54,6 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
 
 export const HELP_FLAG: Record<string, Flag> = { help: { key: 'help', kind: 'boolean', help: 'show this help' } };
 
-/** A usage error: the command prints it with its usage hint and exits 2. */
-export class UsageError extends SepconvError {
-  override name = 'UsageError';
-}
-
 export interface Parsed {
   options: Record<string, string | number | boolean>;
   positionals: string[];
@@ -74,13 +70,10 @@ export function parseFlags(command: string, argv: readonly string[], flags: Reco
   try {
     parsed = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    const flag = /'(-[^']*)'/.exec((err as Error).message)?.[1] ?? '';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-      throw new UsageError(`unknown flag ${flag}; accepted: ${Object.keys(flags).map((n) => `--${n}`).join(', ')}`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${flag.split(' ')[0]} needs a value`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec((err as Error).message)?.[1])}; ${command} takes flags only`);
-    throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    const reason = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new UsageError(`${reason}\n'sepconv ${command}' accepts: ${Object.keys(flags).map((n) => `--${n}`).join(', ')}`);
   }
   const options: Record<string, string | number | boolean> = {};
   for (const [name, raw] of Object.entries(parsed.values)) {
@@ -102,3 +95,13 @@ export function flagsHelp(flags: Record<string, Flag>): string {
 }
 
 export type TrainFlagOptions = TrainOptions & { resume?: string; overwrite?: boolean; help?: boolean };
+
+/** Runs `fn`, turning configuration errors (bad values, refused directories) into usage errors (exit 2). */
+export function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SepconvError) throw new UsageError(err.message);
+    throw err;
+  }
+}

@@ -18,7 +18,7 @@ import { renderCurves } from './pictures.js';
 import { reportHtml, reportMarkdown } from './report.js';
 import type { ImageRef, LayerPair, VariantReport } from './report.js';
 import { refuseExistingRun, runMarkers, RUN_FILES } from './rundir.js';
-import type { RunOptions } from './rundir.js';
+import type { RunMode, RunOptions } from './rundir.js';
 import { buildModel, DATASET_CLASSES } from './setup.js';
 
 export interface CompareOptions extends Omit<TrainOptions, 'conv'>, RunOptions {}
@@ -43,8 +43,15 @@ export const COMPARE_FILES = { options: 'compare.json', markdown: 'report.md', h
 const VARIANT_COLOURS: Record<ConvKind, string> = { regular: '#4e79a7', dsc: '#f28e2b' };
 const VARIANT_LABELS: Record<ConvKind, string> = { regular: 'regular', dsc: 'DSC' };
 
-/** The options of the comparison (saved so `--resume` needs nothing else). */
-function planCompare(options: CompareOptions): { out: string; train: TrainOptions; mode: 'fresh' | 'resume' | 'overwrite' } {
+/** A validated comparison: its directory, the shared training options and how to start. */
+export interface ComparePlan {
+  out: string;
+  train: TrainOptions;
+  mode: RunMode;
+}
+
+/** Validates a comparison's options (refusing an existing one unless resuming or overwriting). */
+export function planCompare(options: CompareOptions): ComparePlan {
   const { resume, overwrite, ...rest } = options;
   if ('conv' in rest) throw configError('compare trains both variants; leave out --conv');
   if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a comparison, or replace it');
@@ -137,7 +144,11 @@ async function writeReport(out: string, config: TrainConfig, results: Record<Con
  * console.log(result.report?.html);
  */
 export async function compare(options: CompareOptions, handlers: CompareHandlers = {}): Promise<CompareResult> {
-  const plan = planCompare(options);
+  return runComparison(planCompare(options), handlers);
+}
+
+/** Runs a comparison planned by `planCompare`. */
+export async function runComparison(plan: ComparePlan, handlers: CompareHandlers = {}): Promise<CompareResult> {
   const results: Partial<Record<ConvKind, FitResult>> = {};
   const partial = (status: FitResult['status']): CompareResult => ({ status, outDir: plan.out, regular: results.regular ?? null, dsc: results.dsc ?? null, report: null });
   if (plan.mode === 'overwrite') await Promise.all(Object.values(COMPARE_FILES).map((n) => rm(join(plan.out, n), { force: true })));

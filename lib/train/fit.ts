@@ -11,7 +11,7 @@ import type { FitEvent, FitResult } from './events.js';
 import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
 import type { PredictOptions, Prediction } from './predict.js';
 import { planRun } from './rundir.js';
-import type { RunOptions } from './rundir.js';
+import type { RunOptions, RunPlan } from './rundir.js';
 import type { WorkerMessage, WorkerTask } from './worker.js';
 
 export interface FitOptions extends TrainOptions, RunOptions {}
@@ -66,8 +66,12 @@ function runInWorker<R>(task: WorkerTask, handlers: JobHandlers = {}): Promise<R
  * console.log(result.status, result.best);
  */
 export async function fit(options: FitOptions, handlers?: JobHandlers): Promise<FitResult> {
-  const { config, mode } = planRun(options);
-  return runInWorker<FitResult>({ kind: 'fit', config, mode }, handlers);
+  return startFit(planRun(options), handlers);
+}
+
+/** Trains a run already planned (validated) by `planRun`. */
+export function startFit(plan: RunPlan, handlers?: JobHandlers): Promise<FitResult> {
+  return runInWorker<FitResult>({ kind: 'fit', config: plan.config, mode: plan.mode }, handlers);
 }
 
 /**

@@ -33,6 +33,8 @@ export interface ProgressOptions {
   live?: boolean;
   /** Where epoch lines go (default: console.log). */
   print?: (line: string) => void;
+  /** Where warnings go (default: console.error). */
+  warn?: (line: string) => void;
 }
 
 /** Turns a run's events into terminal output. Call `handle` for each event, `stop` at the end. */
@@ -41,10 +43,12 @@ export class ProgressPrinter {
   private epochs = 0;
   private readonly live: boolean;
   private readonly print: (line: string) => void;
+  private readonly warn: (line: string) => void;
 
   constructor(options: ProgressOptions = {}) {
     this.live = options.live ?? process.stderr.isTTY === true;
     this.print = options.print ?? ((line) => console.log(line));
+    this.warn = options.warn ?? ((line) => console.error(line));
   }
 
   handle(event: FitEvent): void {
@@ -83,7 +87,7 @@ export class ProgressPrinter {
         break;
       case 'warning':
         this.clearBar();
-        console.error(`warning: ${event.message}`);
+        this.warn(`warning: ${event.message}`);
         break;
     }
   }

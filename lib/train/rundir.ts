@@ -37,6 +37,12 @@ export interface RunOptions {
 
 export type RunMode = 'fresh' | 'resume' | 'overwrite';
 
+/** A validated run: its full configuration and how to start it. */
+export interface RunPlan {
+  config: TrainConfig;
+  mode: RunMode;
+}
+
 /** The markers of a run present in `dir` (empty when it holds none). */
 export function runMarkers(dir: string, markers: readonly string[] = RUN_MARKERS): string[] {
   return markers.filter((name) => existsSync(join(dir, name)));
@@ -65,7 +71,7 @@ function readConfig(dir: string): TrainConfig {
  * otherwise the options are resolved and an existing run in `out` is refused unless
  * `overwrite` is set.
  */
-export function planRun(options: TrainOptions & RunOptions): { config: TrainConfig; mode: RunMode } {
+export function planRun(options: TrainOptions & RunOptions): RunPlan {
   const { resume, overwrite, ...trainOptions } = options;
   if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a run, or replace it');
   if (resume === undefined) {

@@ -18,6 +18,7 @@ export type { DType, FloatDType, Device } from './dtype.js';
 export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
+export * as data from './data/index.js';
 export * as optim from './optim/index.js';
 export { matmul } from './functional/linear.js';
 export * as nn from './nn/index.js';

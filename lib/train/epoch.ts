@@ -43,7 +43,7 @@ function keyPart(name: string): string {
 /**
  * The metric columns of a pass: `<prefix>Loss` and `<prefix>Accuracy` for classification;
  * `<prefix>PixelAccuracy`, `<prefix>MeanIoU` and, with `perClass`, `<prefix>IoU<Class>` for
- * segmentation. An empty prefix gives `loss`, `accuracy`, … .
+ * segmentation. An empty prefix gives `loss`, `accuracy`, …, `iou<Class>`.
  */
 export function metricColumns(prefix: string, task: Task, totals: EpochTotals, classes: readonly string[], perClass: boolean): MetricsRow {
   const key = (name: string): string => (prefix === '' ? name[0]!.toLowerCase() + name.slice(1) : prefix + name);
@@ -56,7 +56,7 @@ export function metricColumns(prefix: string, task: Task, totals: EpochTotals, c
   }
   row[key('PixelAccuracy')] = cm.accuracy();
   row[key('MeanIoU')] = cm.meanIoU();
-  if (perClass) cm.classIoU().forEach((iou, c) => (row[key(`IoU${keyPart(classes[c]!)}`)] = iou));
+  if (perClass) cm.classIoU().forEach((iou, c) => (row[`${prefix === '' ? 'iou' : `${prefix}IoU`}${keyPart(classes[c]!)}`] = iou));
   return row;
 }
 

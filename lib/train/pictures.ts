@@ -97,7 +97,8 @@ function blit(canvas: Buffer, canvasWidth: number, x0: number, y0: number, size:
 export async function renderMaskGrid(samples: readonly MaskSample[], size: number, classes: readonly string[], title: string): Promise<Buffer> {
   const scale = Math.max(1, Math.round(128 / size));
   const cell = size * scale;
-  const width = LABEL_WIDTH + samples.length * (cell + GAP);
+  // Wide enough for the title too (about 9 px per character of 16 px DejaVu Sans Bold).
+  const width = Math.max(LABEL_WIDTH + samples.length * (cell + GAP), 16 + Math.ceil(title.length * 9.5));
   const height = TITLE_HEIGHT + 3 * (cell + GAP) + LEGEND_HEIGHT;
   const canvas = Buffer.alloc(width * height * 3, 255);
   const plane = size * size;
@@ -131,9 +132,8 @@ export async function renderMaskGrid(samples: readonly MaskSample[], size: numbe
 /** Frames (PNG bytes of equal size) as a looping animated GIF; the last frame lingers. */
 export async function renderGif(frames: readonly Buffer[], frameMs = 700): Promise<Buffer> {
   const delay = frames.map((_, i) => (i === frames.length - 1 ? frameMs * 3 : frameMs));
-  return sharp(frames.slice(), { join: { animated: true } })
-    .gif({ delay, loop: 0, keepDuplicateFrames: true })
-    .toBuffer();
+  const animation = frames.length === 1 ? sharp(frames[0]) : sharp(frames.slice(), { join: { animated: true } });
+  return animation.gif({ delay, loop: 0, keepDuplicateFrames: true }).toBuffer();
 }
 
 /** Colour mask (S×S RGB PNG) and overlay (image blended with the mask) for `predict`. */

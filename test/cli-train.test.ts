@@ -80,21 +80,22 @@ describe('sepconv train: classification (vgg)', () => {
 });
 
 describe('sepconv train: segmentation (segnet)', () => {
-  it.each(['regular', 'dsc'])('trains segnet %s and draws the masks grid and its animation', async (conv) => {
-    const run = await sepconv(segnetArgs(`segnet-${conv}`, '--conv', conv));
+  // Regular SegNet writes ~300 MB of checkpoints per epoch (15M weights + Adam moments): one epoch.
+  it.each([['regular', 1], ['dsc', 2]] as const)('trains segnet %s and draws the masks grid and its animation', async (conv, epochs) => {
+    const run = await sepconv(segnetArgs(`segnet-${conv}`, '--conv', conv, '--epochs', String(epochs)));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const dir = out(`segnet-${conv}`);
     const rows = readRows(dir);
-    expect(rows).toHaveLength(2);
-    for (const key of ['trainLoss', 'trainPixelAccuracy', 'valLoss', 'valPixelAccuracy', 'valMeanIoU', 'valIoUPet', 'valIoUBackground', 'valIoUBorder'])
-      expect(key in rows[1]!, key).toBe(true);
+    expect(rows).toHaveLength(epochs);
+    for (const key of ['trainLoss', 'trainPixelAccuracy', 'trainMeanIoU', 'valLoss', 'valPixelAccuracy', 'valMeanIoU', 'valIoUPet', 'valIoUBackground', 'valIoUBorder'])
+      expect(key in rows[epochs - 1]!, key).toBe(true);
     const masks = await sharp(join(dir, 'masks.png')).metadata();
     expect(masks.width).toBeGreaterThanOrEqual(116 + 3 * 132);
     expect(masks.height).toBe(34 + 3 * 132 + 30);
     const gif = await sharp(join(dir, 'masks.gif'), { animated: true }).metadata();
-    expect([gif.format, gif.pages]).toEqual(['gif', 2]);
-    expect(readdirSync(join(dir, 'masks'))).toEqual(['epoch-001.png', 'epoch-002.png']);
+    expect([gif.format, gif.pages ?? 1]).toEqual(['gif', epochs]);
+    expect(readdirSync(join(dir, 'masks'))).toEqual(['epoch-001.png', 'epoch-002.png'].slice(0, epochs));
   });
 });
 
@@ -112,7 +113,8 @@ describe('resume', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('resuming at epoch 2, step 2');
     expect(learned(readRows(out('stopped')))).toEqual(learned(readRows(out('whole'))));
-    expect(readFileSync(join(out('stopped'), 'last.safetensors'))).toEqual(readFileSync(join(out('whole'), 'last.safetensors')));
+    // Same weights bit for bit (compared as bytes: a deep equality of 5 MB buffers is slow).
+    expect(readFileSync(join(out('stopped'), 'last.safetensors')).equals(readFileSync(join(out('whole'), 'last.safetensors')))).toBe(true);
   });
 
   it('extends a finished run with more epochs exactly as if it had been asked for them', async () => {

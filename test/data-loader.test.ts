@@ -169,6 +169,8 @@ describe('DataLoader on Oxford-IIIT Pet files', () => {
     expect(batches[0]!.xShape).toEqual([2, 3, 8, 8]);
     expect(pets.skipped).toEqual([{ file: gone, reason: 'image is missing' }]);
     expect(warnings).toEqual([`oxfordPets: skipping ${gone}: image is missing`]);
+    await expect(pets.get(1)).rejects.toThrow(`oxfordPets.get: item 1 (b_2) became unusable after the check: ${gone}: image is missing`);
+    expect(warnings.length).toBe(1); // reported once
   });
 });
 

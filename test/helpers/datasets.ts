@@ -20,10 +20,14 @@ export function realDatasets(folder: string): string | null {
   return null;
 }
 
+const tempDirs: string[] = [];
+// Registered once at import, so folders made inside tests are removed too.
+afterAll(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))));
+
 /** A fresh temp folder, removed after the file's tests. */
 export async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `sepconv-${prefix}-`));
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return dir;
 }
 

@@ -4,7 +4,12 @@ import type { Shape, Tensor } from '../tensor.js';
 import { Layer, rangeArg } from './layer.js';
 import { dropout } from './ops.js';
 
-/** max(x, 0), elementwise. */
+/**
+ * max(x, 0), elementwise.
+ *
+ * @example
+ * new sc.nn.ReLU().call(sc.tensor([-1, 2], [2])).toArray(); // [0, 2]
+ */
 export class ReLU extends Layer {
   outputShape(input: Shape): number[] {
     return input.slice();
@@ -19,6 +24,9 @@ export class ReLU extends Layer {
 /**
  * In training mode zeroes each element with probability `p` and scales the rest by
  * 1/(1 − p); in eval mode passes the input through (PyTorch's nn.Dropout).
+ *
+ * @example
+ * const head = new sc.nn.Sequential(new sc.nn.Dropout(0.5), new sc.nn.Linear(512, 10));
  */
 export class Dropout extends Layer {
   readonly p: number;

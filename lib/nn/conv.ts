@@ -128,6 +128,10 @@ export interface DepthwiseConv2dOptions extends Omit<Conv2dOptions, 'groups'> {
 /**
  * Depthwise convolution: one k×k filter per channel (`Conv2d` with groups = channels),
  * weight [channels·multiplier, 1, kh, kw]. Runs on the direct depthwise kernel.
+ *
+ * @example
+ * const dw = new sc.nn.DepthwiseConv2d(32, 3, { stride: 2, padding: 1, bias: false });
+ * dw.call(sc.randn([1, 32, 56, 56])).shape; // [1, 32, 28, 28]
  */
 export class DepthwiseConv2d extends Conv2d {
   constructor(channels: number, kernelSize: Pair, opts: DepthwiseConv2dOptions = {}) {
@@ -149,7 +153,13 @@ export interface PointwiseConv2dOptions {
   bias?: boolean;
 }
 
-/** Pointwise (1×1) convolution: a per-pixel linear map across channels, run as one GEMM. */
+/**
+ * Pointwise (1×1) convolution: a per-pixel linear map across channels, run as one GEMM.
+ *
+ * @example
+ * const pw = new sc.nn.PointwiseConv2d(32, 64);
+ * pw.call(sc.randn([1, 32, 28, 28])).shape; // [1, 64, 28, 28]
+ */
 export class PointwiseConv2d extends Conv2d {
   constructor(inChannels: number, outChannels: number, opts: PointwiseConv2dOptions = {}) {
     super(inChannels, outChannels, 1, opts);

@@ -11,6 +11,13 @@ import type { Shape, Tensor } from '../tensor.js';
 import { fanIn, kaimingUniform_, uniform_ } from './init.js';
 import { Module } from './module.js';
 
+/**
+ * @example
+ * class Square extends sc.nn.Layer {
+ *   outputShape(input: sc.Shape): number[] { return input.slice(); }
+ *   forward(x: sc.Tensor): sc.Tensor { this.checkInput(x); return x.mul(x); }
+ * }
+ */
 export abstract class Layer extends Module<[Tensor], Tensor> {
   /** Checks an input shape and returns the output shape; errors name this layer and both shapes. */
   abstract outputShape(input: Shape): number[];

@@ -53,7 +53,12 @@ export class Linear extends Layer {
   }
 }
 
-/** Flattens dims startDim..endDim into one (default: all but the batch dim), as a view. */
+/**
+ * Flattens dims startDim..endDim into one (default: all but the batch dim), as a view.
+ *
+ * @example
+ * new sc.nn.Flatten().call(sc.zeros([8, 256, 4, 4])).shape; // [8, 4096]
+ */
 export class Flatten extends Layer {
   constructor(
     readonly startDim = 1,

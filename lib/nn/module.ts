@@ -167,11 +167,16 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /** This module and every descendant with dotted names ('' for this one), each once. */
-  namedModules(prefix = '', seen = new Set<AnyModule>()): [string, AnyModule][] {
-    if (seen.has(this as AnyModule)) return [];
-    seen.add(this as AnyModule);
-    const out: [string, AnyModule][] = [[prefix, this as AnyModule]];
-    for (const [name, child] of this.ownChildren) out.push(...child.namedModules(join(prefix, name), seen));
+  namedModules(): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const seen = new Set<AnyModule>();
+    const visit = (prefix: string, module: AnyModule): void => {
+      if (seen.has(module)) return;
+      seen.add(module);
+      out.push([prefix, module]);
+      for (const [name, child] of module.ownChildren) visit(join(prefix, name), child);
+    };
+    visit('', this as AnyModule);
     return out;
   }
 

@@ -87,6 +87,12 @@ export class MaxPool2d<R extends boolean = false> extends Module<[Tensor], R ext
  * Inverse of max pooling (PyTorch's nn.MaxUnpool2d): puts each value back at its argmax
  * position, zeros elsewhere. `outputSize` ([H, W] or a full NCHW shape) picks among the
  * input sizes a pool could have come from (default (H − 1)·stride − 2·padding + kernel).
+ *
+ * @example
+ * const pool = new sc.nn.MaxPool2d(2, { returnIndices: true });
+ * const unpool = new sc.nn.MaxUnpool2d(2);
+ * const { output, indices } = pool.call(x);           // x: [1, 64, 25, 25]
+ * unpool.call(output, indices, x.shape).shape;       // [1, 64, 25, 25]
  */
 export class MaxUnpool2d extends Module<[Tensor, Tensor, (readonly number[])?], Tensor> {
   readonly window: Window;
@@ -137,7 +143,12 @@ export class MaxUnpool2d extends Module<[Tensor, Tensor, (readonly number[])?], 
   }
 }
 
-/** Average pooling (PyTorch's nn.AvgPool2d; padded zeros count in the average). */
+/**
+ * Average pooling (PyTorch's nn.AvgPool2d; padded zeros count in the average).
+ *
+ * @example
+ * new sc.nn.AvgPool2d(2).call(sc.ones([1, 3, 8, 8])).shape; // [1, 3, 4, 4]
+ */
 export class AvgPool2d extends Layer {
   readonly window: Window;
 
@@ -161,7 +172,12 @@ export class AvgPool2d extends Layer {
   }
 }
 
-/** Average pooling to a fixed output size (1 = global average pooling), PyTorch's nn.AdaptiveAvgPool2d. */
+/**
+ * Average pooling to a fixed output size (1 = global average pooling), PyTorch's nn.AdaptiveAvgPool2d.
+ *
+ * @example
+ * new sc.nn.AdaptiveAvgPool2d(1).call(sc.ones([2, 1024, 7, 7])).shape; // [2, 1024, 1, 1]
+ */
 export class AdaptiveAvgPool2d extends Layer {
   readonly outputSize: [number, number];
 

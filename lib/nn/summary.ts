@@ -156,7 +156,7 @@ export function summary(model: AnyModule, inputShape: readonly number[], opts: S
 
 // ------------------------------------------------------------------------- formatting
 
-export const count = (n: number): string => n.toLocaleString('en-US');
+const count = (n: number): string => n.toLocaleString('en-US');
 const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(2);
 
 /** A number in the unit torchinfo picks: "(G): 1.23", "(M): 75.50", "(k): 4.61" or plain. */
@@ -184,7 +184,7 @@ function treePrefixes(depths: readonly number[]): string[] {
 const rowLabel = (r: LayerSummary): string => (r.name === '' ? r.type : `${r.name} (${r.type})`);
 
 /** Columns as wide as their widest cell: text columns (the first `textColumns`) left-aligned, figures right-aligned. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], rule: string, textColumns = 2): string[] {
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[], rule: string, textColumns = 2): string[] {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: readonly string[]): string => cells.map((s, c) => (c < textColumns ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('   ').trimEnd();
   const width = widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1);

@@ -322,6 +322,52 @@ describe('training state', () => {
     expect(sc.loadMetadata(path).format).toBe('sepconv.training-state');
   });
 
+  it('resuming from the file continues the same loss curve as an uninterrupted run', () => {
+    const x = sc.randn([16, 5]), target = sc.randn([16, 3]);
+    const init = () => ({ w: sc.randn([3, 5], { requiresGrad: true }), b: sc.zeros([3], { requiresGrad: true }) });
+    const setup = (p: { w: sc.Tensor; b: sc.Tensor }) => {
+      const optimizer = new sc.optim.AdamW([p.w, p.b], { lr: 0.05, amsgrad: true });
+      return { optimizer, scheduler: new sc.optim.StepLR(optimizer, { stepSize: 3, gamma: 0.5 }) };
+    };
+    const train = (p: { w: sc.Tensor; b: sc.Tensor }, run: ReturnType<typeof setup>, steps: number) =>
+      Array.from({ length: steps }, () => {
+        run.optimizer.zeroGrad();
+        const err = sc.F.linear(x, p.w, p.b).sub(target);
+        const loss = err.mul(err).mean();
+        loss.backward();
+        run.optimizer.step();
+        run.scheduler.step();
+        return loss.item();
+      });
+    sc.manualSeed(5);
+    const straight = init();
+    const reference = train(straight, setup(straight), 10);
+
+    sc.manualSeed(5);
+    const first = init();
+    const firstRun = setup(first);
+    const head = train(first, firstRun, 4);
+    const path = freshPath();
+    sc.saveTrainingState(path, {
+      model: { weight: first.w, bias: first.b },
+      optimizer: firstRun.optimizer.stateDict(),
+      scheduler: firstRun.scheduler.stateDict(),
+      step: 4,
+    });
+
+    const state = sc.loadTrainingState(path);
+    const saved = state.model as Record<string, sc.Tensor>;
+    const resumed = {
+      w: sc.tensor(saved.weight!.toArray(), saved.weight!.shape, { requiresGrad: true }),
+      b: sc.tensor(saved.bias!.toArray(), saved.bias!.shape, { requiresGrad: true }),
+    };
+    const resumedRun = setup(resumed);
+    resumedRun.optimizer.loadStateDict(state.optimizer as sc.optim.OptimizerStateDict);
+    resumedRun.scheduler.loadStateDict(state.scheduler as sc.optim.SchedulerStateDict);
+    expect(state.step).toBe(4);
+    expect([...head, ...train(resumed, resumedRun, 6)]).toEqual(reference);
+  });
+
   it('rejects values it cannot store and files that are not training states', () => {
     const path = freshPath();
     expect(() => sc.saveTrainingState(path, { optimizer: { state: new Map() as never } })).toThrow(

@@ -150,6 +150,7 @@ const shapes: number[][] = [
   [2, 3, 7, 4],
   [1, 2, 9, 9],
   [2, 1, 5, 37], // a width past one AVX-512 vector plus a tail
+  [1, 2, 3, 70], // past four AVX-512 vectors (the unrolled row loop) plus a tail
 ];
 
 describe('interpolate', () => {
@@ -258,7 +259,7 @@ const poolCases: PoolCase[] = [
 describe('avgPool2d', () => {
   it('matches the reference with padding, strides, ceil mode and both divisor rules', () => {
     let seed = 200;
-    for (const shape of [[1, 1, 3, 5], [2, 3, 7, 4], [1, 2, 9, 9], [2, 1, 6, 37], [1, 1, 2, 2]])
+    for (const shape of [[1, 1, 3, 5], [2, 3, 7, 4], [1, 2, 9, 9], [2, 1, 6, 37], [1, 1, 2, 2], [1, 2, 4, 70]])
       for (const p of poolCases) {
         const ref = avgPoolReference(shape, p);
         if (ref.outShape[2]! < 1 || ref.outShape[3]! < 1) continue;
@@ -296,7 +297,7 @@ describe('avgPool2d', () => {
 describe('adaptiveAvgPool2d', () => {
   it('matches the reference for shrinking, growing and global pooling', () => {
     let seed = 300;
-    for (const shape of [[1, 1, 1, 1], [2, 3, 7, 4], [1, 2, 9, 9], [2, 1, 6, 37], [1, 1, 10, 3]])
+    for (const shape of [[1, 1, 1, 1], [2, 3, 7, 4], [1, 2, 9, 9], [2, 1, 6, 37], [1, 1, 10, 3], [1, 2, 4, 70]])
       for (const [oh, ow] of [[1, 1], [2, 3], [3, 3], [5, 7], [4, 2], [11, 1]]) {
         checkAgainst(adaptiveReference(shape, oh!, ow!), shape, (x) => sc.F.adaptiveAvgPool2d(x, [oh!, ow!]), seed++);
       }

@@ -5,6 +5,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { pooledSize } from './pool.js';
 import { expectFloatTensor, expectRank, optionalBoolean, pair } from './validate.js';
 
 export interface AvgPool2dOptions {
@@ -20,14 +21,6 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
   /** Divide every window's sum by this instead of its size. */
   divisorOverride?: number;
-}
-
-/** PyTorch's pooling_output_shape (dilation 1). */
-function pooledSize(size: number, kernel: number, stride: number, pad: number, ceilMode: boolean): number {
-  let out = Math.floor((size + 2 * pad - kernel + (ceilMode ? stride - 1 : 0)) / stride) + 1;
-  // In ceil mode the last window must start inside the input or its left padding.
-  if (ceilMode && (out - 1) * stride >= size + pad) out--;
-  return out;
 }
 
 /**
@@ -52,7 +45,7 @@ export function avgPool2d(input: Tensor, options: AvgPool2dOptions): Tensor {
   if (divisor !== undefined && !(Number.isInteger(divisor) && divisor > 0))
     throw invalidArg('avgPool2d', 'options.divisorOverride', 'a positive integer', describe(divisor));
   const [n, c, h, w] = input.shape as [number, number, number, number];
-  const oh = pooledSize(h, kh, sh, ph, ceilMode), ow = pooledSize(w, kw, sw, pw, ceilMode);
+  const oh = pooledSize(h, kh, sh, ph, 1, ceilMode), ow = pooledSize(w, kw, sw, pw, 1, ceilMode);
   if (oh < 1 || ow < 1)
     throw invalidArg('avgPool2d', 'input', `H and W that give an output of at least 1x1 (kernelSize [${kh}, ${kw}], padding [${ph}, ${pw}])`,
       `shape ${shapeStr(input.shape)} (output would be ${oh}x${ow})`);

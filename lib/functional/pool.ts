@@ -42,7 +42,7 @@ function optionsObject(op: string, options: unknown): Record<string, unknown> {
 const pairStr = (p: readonly number[]): string => `[${p.join(', ')}]`;
 
 /** PyTorch's pooled size; in ceil mode a last window starting in the right padding is dropped. */
-function pooledSize(input: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
+export function pooledSize(input: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
   let out = Math.floor((input + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)) / stride) + 1;
   if (ceilMode && (out - 1) * stride >= input + pad) out--;
   return out;

@@ -30,6 +30,8 @@ Planes check_planes(const OpCall& c, const TensorArg& input_side, const char* in
   check_dtype(c, output_name, output_side, input_side.dtype);
   SEPCONV_CHECK(input_side.shape[0] == output_side.shape[0] && input_side.shape[1] == output_side.shape[1],
                 op_name(c.op), ": ", input_name, " and ", output_name, " differ in batch or channels");
+  SEPCONV_CHECK(input_side.shape[2] > 0 && input_side.shape[3] > 0, op_name(c.op), ": ", input_name,
+                " has an empty plane");
   return {input_side.shape[0] * input_side.shape[1], input_side.shape[2], input_side.shape[3], output_side.shape[2],
           output_side.shape[3]};
 }
@@ -112,9 +114,13 @@ bool pools_whole_planes(const Planes& p, const Windows& rows, const Windows& col
          cols.end[0] == p.w;
 }
 
-void window_mean_forward(const OpCall& c, const Windows& rows, const Windows& cols, int64_t divisor_override) {
+// Average pooling forward over the windows `windows(in_size, out_size, axis)` gives per axis
+// (0 rows, 1 columns); `divisor_override` > 0 replaces every window's size.
+template <class WindowsFn>
+void window_mean_forward(const OpCall& c, WindowsFn&& windows, int64_t divisor_override) {
   const TensorArg &x = c.in(0), &out = c.out(0);
   const Planes p = check_planes(c, x, "x", out, "out");
+  const Windows rows = windows(p.h, p.oh, 0), cols = windows(p.w, p.ow, 1);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).resample;
@@ -137,9 +143,11 @@ void window_mean_forward(const OpCall& c, const Windows& rows, const Windows& co
   });
 }
 
-void window_mean_backward(const OpCall& c, const Windows& rows, const Windows& cols, int64_t divisor_override) {
+template <class WindowsFn>
+void window_mean_backward(const OpCall& c, WindowsFn&& windows, int64_t divisor_override) {
   const TensorArg &dy = c.in(0), &dx = c.out(0);
   const Planes p = check_planes(c, dx, "dx", dy, "dy");
+  const Windows rows = windows(p.h, p.oh, 0), cols = windows(p.w, p.ow, 1);
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa);
@@ -164,55 +172,44 @@ void window_mean_backward(const OpCall& c, const Windows& rows, const Windows& c
 }
 
 struct PoolParams {
-  int64_t kh, kw, sh, sw, ph, pw, divisor_override;
+  int64_t kernel[2], stride[2], pad[2], divisor_override;
   bool count_include_pad;
+
+  Windows windows(const OpCall& c, int64_t in, int64_t out, int axis) const {
+    return pool_windows(c, in, out, kernel[axis], stride[axis], pad[axis], count_include_pad);
+  }
 };
 
 PoolParams pool_params(const OpCall& c) {
-  const PoolParams q{c.iparam(0), c.iparam(1), c.iparam(2), c.iparam(3),
-                     c.iparam(4), c.iparam(5), c.iparam(7), c.param(6) != 0};
-  SEPCONV_CHECK(q.kh > 0 && q.kw > 0 && q.sh > 0 && q.sw > 0, op_name(c.op), ": kernel and stride must be positive");
-  SEPCONV_CHECK(q.ph >= 0 && q.pw >= 0 && 2 * q.ph <= q.kh && 2 * q.pw <= q.kw, op_name(c.op),
-                ": padding must be in [0, kernel / 2]");
+  const PoolParams q{{c.iparam(0), c.iparam(1)}, {c.iparam(2), c.iparam(3)}, {c.iparam(4), c.iparam(5)},
+                     c.iparam(7), c.param(6) != 0};
+  for (int axis = 0; axis < 2; ++axis) {
+    SEPCONV_CHECK(q.kernel[axis] > 0 && q.stride[axis] > 0, op_name(c.op), ": kernel and stride must be positive");
+    SEPCONV_CHECK(q.pad[axis] >= 0 && 2 * q.pad[axis] <= q.kernel[axis], op_name(c.op),
+                  ": padding must be in [0, kernel / 2]");
+  }
   return q;
 }
+
+Windows adaptive_axis(int64_t in, int64_t out, int) { return adaptive_windows(in, out); }
 
 }  // namespace
 
 void avg_pool2d_forward(const OpCall& c) {
   const PoolParams q = pool_params(c);
-  const TensorArg &x = c.in(0), &out = c.out(0);
-  check_ndim(c, "x", x, 4);
-  check_ndim(c, "out", out, 4);
-  window_mean_forward(c, pool_windows(c, x.dim(2), out.dim(2), q.kh, q.sh, q.ph, q.count_include_pad),
-                      pool_windows(c, x.dim(3), out.dim(3), q.kw, q.sw, q.pw, q.count_include_pad), q.divisor_override);
+  window_mean_forward(c, [&](int64_t in, int64_t out, int axis) { return q.windows(c, in, out, axis); },
+                      q.divisor_override);
 }
 
 void avg_pool2d_backward(const OpCall& c) {
   const PoolParams q = pool_params(c);
-  const TensorArg &dy = c.in(0), &dx = c.out(0);
-  check_ndim(c, "dy", dy, 4);
-  check_ndim(c, "dx", dx, 4);
-  window_mean_backward(c, pool_windows(c, dx.dim(2), dy.dim(2), q.kh, q.sh, q.ph, q.count_include_pad),
-                       pool_windows(c, dx.dim(3), dy.dim(3), q.kw, q.sw, q.pw, q.count_include_pad),
+  window_mean_backward(c, [&](int64_t in, int64_t out, int axis) { return q.windows(c, in, out, axis); },
                        q.divisor_override);
 }
 
-void adaptive_avg_pool2d_forward(const OpCall& c) {
-  const TensorArg &x = c.in(0), &out = c.out(0);
-  check_ndim(c, "x", x, 4);
-  check_ndim(c, "out", out, 4);
-  SEPCONV_CHECK(out.dim(2) > 0 && out.dim(3) > 0, "adaptive_avg_pool2d_forward: output size must be positive");
-  window_mean_forward(c, adaptive_windows(x.dim(2), out.dim(2)), adaptive_windows(x.dim(3), out.dim(3)), 0);
-}
+void adaptive_avg_pool2d_forward(const OpCall& c) { window_mean_forward(c, adaptive_axis, 0); }
 
-void adaptive_avg_pool2d_backward(const OpCall& c) {
-  const TensorArg &dy = c.in(0), &dx = c.out(0);
-  check_ndim(c, "dy", dy, 4);
-  check_ndim(c, "dx", dx, 4);
-  SEPCONV_CHECK(dy.dim(2) > 0 && dy.dim(3) > 0, "adaptive_avg_pool2d_backward: output size must be positive");
-  window_mean_backward(c, adaptive_windows(dx.dim(2), dy.dim(2)), adaptive_windows(dx.dim(3), dy.dim(3)), 0);
-}
+void adaptive_avg_pool2d_backward(const OpCall& c) { window_mean_backward(c, adaptive_axis, 0); }
 
 // ----------------------------------------------------------------------------- upsampling
 
@@ -272,7 +269,7 @@ UpsampleParams upsample_params(const OpCall& c) {
 Planes upsample_planes(const OpCall& c, const TensorArg& image, const char* image_name, const TensorArg& resized,
                        const char* resized_name) {
   const Planes p = check_planes(c, image, image_name, resized, resized_name);
-  SEPCONV_CHECK(p.h > 0 && p.w > 0 && p.oh > 0 && p.ow > 0, op_name(c.op), ": sizes must be positive");
+  SEPCONV_CHECK(p.oh > 0 && p.ow > 0, op_name(c.op), ": ", resized_name, " has an empty plane");
   return p;
 }
 

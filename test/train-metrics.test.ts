@@ -100,16 +100,16 @@ describe('configuration', () => {
 
   it('names the accepted values of unknown ones', () => {
     // @ts-expect-error an unknown model on purpose
-    expect(() => sc.train.resolveConfig({ model: 'resnet' })).toThrow('unknown --model "resnet"; accepted: vgg, segnet, unet, mobilenet');
+    expect(() => sc.train.resolveConfig({ model: 'resnet' })).toThrow("--model 'resnet' is not one of: vgg, segnet, unet, mobilenet");
     // @ts-expect-error an unknown dataset on purpose
-    expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow('unknown --dataset "mnist"; accepted: cifar10, pets');
+    expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("--dataset 'mnist' is not one of: cifar10, pets");
     // @ts-expect-error an unknown preset on purpose
-    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow('unknown --preset "fast"; accepted: keras-vgg, segnet-article');
+    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article");
     expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' })).toThrow(
       '--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets',
     );
-    expect(() => sc.train.resolveConfig({ model: 'segnet', imageSize: 100 })).toThrow('--image-size must be a multiple of 16 for segnet (four 2×2 poolings), not 100');
-    expect(() => sc.train.resolveConfig({ epochs: 0 })).toThrow('--epochs must be an integer ≥ 1, not 0');
+    expect(() => sc.train.resolveConfig({ model: 'segnet', imageSize: 100 })).toThrow('--image-size must be a multiple of 16 for segnet (four 2×2 poolings) but received 100');
+    expect(() => sc.train.resolveConfig({ epochs: 0 })).toThrow('--epochs expects an integer ≥ 1 but received 0');
   });
 });
 

@@ -37,10 +37,10 @@ function checkpointOptions(options: Record<string, string | number | boolean>): 
   if (typeof options['checkpoint'] !== 'string') throw new UsageError('--checkpoint FILE is required');
   for (const [key, accepted] of [['model', MODELS], ['conv', CONVS]] as const)
     if (options[key] !== undefined && !(accepted as readonly unknown[]).includes(options[key]))
-      throw new UsageError(`unknown --${key} ${JSON.stringify(options[key])}; accepted: ${accepted.join(', ')}`);
+      throw new UsageError(`--${key} '${options[key]}' is not one of: ${accepted.join(', ')}`);
   for (const key of ['threads', 'batchSize', 'limit', 'topK'])
     if (options[key] !== undefined && !(Number.isInteger(options[key]) && (options[key] as number) > 0))
-      throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a positive integer, not ${JSON.stringify(options[key])}`);
+      throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} expects a positive integer but received '${options[key]}'`);
 }
 
 const EVAL_HELP = `Usage: sepconv eval --checkpoint FILE [options]
@@ -60,7 +60,7 @@ async function runEval(argv: string[], io: CliIO): Promise<number> {
   const { json, help: _help, ...rest } = options;
   checkpointOptions(rest);
   if (rest['split'] !== undefined && rest['split'] !== 'test' && rest['split'] !== 'train')
-    throw new UsageError(`unknown --split ${JSON.stringify(rest['split'])}; accepted: test, train`);
+    throw new UsageError(`--split '${rest['split']}' is not one of: test, train`);
   const result = await evaluate(rest as unknown as EvaluateOptions, { onEvent: (e) => e.type === 'warning' && io.err(`warning: ${e.message}`) });
   if (json) io.out(JSON.stringify(result, null, 2));
   else {

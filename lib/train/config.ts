@@ -91,19 +91,24 @@ export function configError(message: string): SepconvError {
   return new SepconvError(message);
 }
 
+/** A value as messages quote it (as the CLI's other commands do): strings in single quotes. */
+export function quoted(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 function oneOf<T extends string>(name: string, value: unknown, accepted: readonly T[]): T {
   if (typeof value === 'string' && (accepted as readonly string[]).includes(value)) return value as T;
-  throw configError(`unknown ${name} ${JSON.stringify(value)}; accepted: ${accepted.join(', ')}`);
+  throw configError(`${name} ${quoted(value)} is not one of: ${accepted.join(', ')}`);
 }
 
 function integer(name: string, value: unknown, min: number): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
-  throw configError(`${name} must be an integer ≥ ${min}, not ${JSON.stringify(value)}`);
+  throw configError(`${name} expects an integer ≥ ${min} but received ${quoted(value)}`);
 }
 
 function positive(name: string, value: unknown, { allowZero = false } = {}): number {
   if (typeof value === 'number' && Number.isFinite(value) && (value > 0 || (allowZero && value === 0))) return value;
-  throw configError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${JSON.stringify(value)}`);
+  throw configError(`${name} expects a ${allowZero ? 'non-negative' : 'positive'} number but received ${quoted(value)}`);
 }
 
 /** Names of the options as the CLI spells them, for messages. */
@@ -125,7 +130,7 @@ const OPTION_KEYS: readonly (keyof TrainConfig)[] = [
  */
 export function resolveConfig(options: TrainOptions): TrainConfig {
   for (const key of Object.keys(options))
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw configError(`unknown option ${JSON.stringify(key)}; accepted: ${OPTION_KEYS.join(', ')}`);
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw configError(`option ${quoted(key)} is not one of: ${OPTION_KEYS.join(', ')}`);
   const conv = oneOf(flagName('conv'), options.conv ?? 'regular', CONVS);
   const preset = options.preset == null ? null : oneOf(flagName('preset'), options.preset, PRESETS);
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrainOptions;
@@ -139,14 +144,14 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
         `use --dataset ${DEFAULT_DATASET[TASK_OF_MODEL[model]]}`,
     );
   const imageSize = integer(flagName('imageSize'), o.imageSize ?? (dataset === 'cifar10' ? 32 : 128), 1);
-  if (dataset === 'cifar10' && imageSize !== 32) throw configError(`--image-size must be 32 for cifar10 (its images are 32×32), not ${imageSize}`);
-  if (dataset === 'pets' && imageSize % 16 !== 0) throw configError(`--image-size must be a multiple of 16 for ${model} (four 2×2 poolings), not ${imageSize}`);
+  if (dataset === 'cifar10' && imageSize !== 32) throw configError(`--image-size must be 32 for cifar10 (its images are 32×32) but received ${imageSize}`);
+  if (dataset === 'pets' && imageSize % 16 !== 0) throw configError(`--image-size must be a multiple of 16 for ${model} (four 2×2 poolings) but received ${imageSize}`);
   const optional = (key: 'limit' | 'valLimit' | 'threads'): number | null => (o[key] == null ? null : integer(flagName(key), o[key], 1));
   const hflip = o.hflip ?? false;
-  if (typeof hflip !== 'boolean') throw configError(`--hflip must be true or false, not ${JSON.stringify(hflip)}`);
-  if (o.dataDir != null && typeof o.dataDir !== 'string') throw configError(`--data-dir must be a path, not ${JSON.stringify(o.dataDir)}`);
+  if (typeof hflip !== 'boolean') throw configError(`--hflip expects true or false but received ${quoted(hflip)}`);
+  if (o.dataDir != null && typeof o.dataDir !== 'string') throw configError(`--data-dir expects a path but received ${quoted(o.dataDir)}`);
   const out = o.out ?? `runs/${model}-${conv}`;
-  if (typeof out !== 'string' || out === '') throw configError(`--out must be a path, not ${JSON.stringify(out)}`);
+  if (typeof out !== 'string' || out === '') throw configError(`--out expects a path but received ${quoted(out)}`);
   return {
     preset,
     model,

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { configError, flagName, resolveConfig, RESUMABLE_CHANGES } from './config.js';
+import { configError, flagName, quoted, resolveConfig, RESUMABLE_CHANGES } from './config.js';
 import type { TrainConfig, TrainOptions } from './config.js';
 
 /** The files (and folders) a training run owns in its directory. */
@@ -96,7 +96,7 @@ export function planRun(options: TrainOptions & RunOptions): RunPlan {
     const asked = `${trainOptions.model ?? saved.model} ${trainOptions.conv ?? saved.conv}`;
     const head = identity !== asked ? `${dir} holds a ${identity} run, not ${asked}` : `${dir} was trained with other settings`;
     throw configError(
-      `${head}: ${conflicts.map((k) => `${flagName(k)} ${JSON.stringify(saved[k])} (asked ${JSON.stringify(trainOptions[k])})`).join(', ')}. ` +
+      `${head}: ${conflicts.map((k) => `${flagName(k)} ${quoted(saved[k])} (asked ${quoted(trainOptions[k])})`).join(', ')}. ` +
         'Resume without those flags, or start a new run elsewhere.',
     );
   }

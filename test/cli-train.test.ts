@@ -107,7 +107,7 @@ describe('resume', () => {
     const stopped = await sepconv(vggArgs('stopped', '--epochs', '3'), { SEPCONV_TEST_SIGINT_AT: '2:2' });
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain('stopping after the current step');
-    expect(stopped.stderr).toContain(`interrupted at epoch 2, step 2; checkpoint saved. Resume with: npx sepconv train --resume ${out('stopped')}`);
+    expect(stopped.stderr).toContain(`interrupted at epoch 2, step 2; checkpoint saved. Resume with: node dist/cli/index.js train --resume ${out('stopped')}`);
     expect(readRows(out('stopped'))).toHaveLength(1);
     const resumed = await sepconv(['train', '--resume', out('stopped')]);
     expect(resumed.code).toBe(0);

@@ -3,6 +3,7 @@
  * progress display and Ctrl-C handling (first: finish the step, save, exit 130 with the resume
  * command; second: quit at once).
  */
+import { basename, relative } from 'node:path';
 import { planCompare, runComparison } from '../train/compare.js';
 import type { ConvKind } from '../train/config.js';
 import type { FitResult } from '../train/events.js';
@@ -16,8 +17,19 @@ import type { TrainFlagOptions } from './flags.js';
 /** Exit codes of the training commands (0 and 2 as every command; 1 a failed run; 130 Ctrl-C). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-/** How the package's binary is invoked in printed commands. */
-const BIN = 'npx sepconv';
+/**
+ * The command that runs `sepconv <args>` the way this process was started: through an npm
+ * script (`npm run train:vgg -- …`), the installed bin (`sepconv …`) or node on the script.
+ */
+function sameInvocation(command: string, args: string): string {
+  const script = process.env['npm_lifecycle_event'];
+  const scriptLine = process.env['npm_lifecycle_script'] ?? '';
+  if (script && /(^|\s)(sepconv|\S*cli\/index\.js)\s/.test(scriptLine)) return `npm run ${script} -- ${args}`;
+  const entry = process.argv[1] ?? 'sepconv';
+  if (basename(entry) === 'sepconv') return `sepconv ${command} ${args}`;
+  const path = relative(process.cwd(), entry);
+  return `node ${path.startsWith('..') ? entry : path} ${command} ${args}`;
+}
 
 /** Ctrl-C: the first asks the job to stop after its current step; the second exits at once. */
 function interruptOnSigint(printer: ProgressPrinter, io: CliIO): { signal: AbortSignal; dispose(): void } {
@@ -92,7 +104,7 @@ async function runTrain(argv: string[], io: CliIO): Promise<number> {
         io.out(`done: best ${result.best.monitor} ${result.best.value.toFixed(4)} at epoch ${result.best.epoch}; files in ${result.runDir}`);
       return result;
     },
-    `${BIN} train --resume ${plan.config.out}`,
+    sameInvocation('train', `--resume ${plan.config.out}`),
   );
 }
 
@@ -145,7 +157,7 @@ async function runCompare(argv: string[], io: CliIO): Promise<number> {
       if (result.report) io.out(`report: ${result.report.markdown}, ${result.report.html}`);
       return { status: result.status, message: (result.dsc ?? result.regular)?.message };
     },
-    `${BIN} compare --resume ${plan.out}`,
+    sameInvocation('compare', `--resume ${plan.out}`),
   );
 }
 

@@ -68,6 +68,7 @@ export class ProgressPrinter {
             {
               format: `epoch {epoch}/{epochs} {bar} {value}/{total} | loss {loss} | {metricName} {metric} | {rate} img/s | ETA {eta_formatted}`,
               hideCursor: true,
+              clearOnComplete: true,
               barsize: 24,
               etaBuffer: 20,
               stream: process.stderr,

@@ -86,7 +86,8 @@ export function comparisonRows(task: Task, regular: VariantReport, dsc: VariantR
     numeric('mult-adds per image', (v) => v.multAdds, integer),
     numeric('train time per epoch (s, mean)', (v) => mean(column(v.rows, 'trainSeconds')), (x) => decimal(x, 1)),
     numeric('training images/s (mean)', (v) => mean(column(v.rows, 'imagesPerSecond')), (x) => decimal(x, 0)),
-    numeric('peak RSS (MB)', (v) => Math.max(...column(v.rows, 'peakRssMB')), (x) => decimal(x, 0)),
+    numeric('peak tensor memory (MB)', (v) => Math.max(...column(v.rows, 'peakTensorMB')), (x) => decimal(x, 0)),
+    numeric('peak RSS of the process (MB)', (v) => Math.max(...column(v.rows, 'peakRssMB')), (x) => decimal(x, 0), false),
     ...(task === 'classification'
       ? metricRows('valAccuracy', 'accuracy')
       : [...metricRows('valPixelAccuracy', 'pixel accuracy'), ...metricRows('valMeanIoU', 'mean IoU')]),

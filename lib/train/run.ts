@@ -294,6 +294,8 @@ class Trainer {
         epochSeconds: totals.seconds + valTotals.seconds,
         imagesPerSecond: totals.items / totals.seconds,
         peakRssMB: peakRssMB(),
+        // This run's own tensors (the worker's allocator), unlike RSS which covers the process.
+        peakTensorMB: native.memoryStats().peakBytesInUse / 2 ** 20,
       };
       const value = row[monitor]!;
       const improved = !(value <= state.best.value);

@@ -19,7 +19,7 @@ import { evalLoader, openRunData, trainLoader } from './data.js';
 import { accumulate, evaluateBatches, metricColumns, newTotals } from './epoch.js';
 import type { EpochTotals } from './epoch.js';
 import type { RunData } from './data.js';
-import type { FitEvent, FitResult } from './events.js';
+import type { FitResult } from './events.js';
 import { metricsCsv, metricsJsonl, writeFileAtomic } from './files.js';
 import type { MetricsRow } from './files.js';
 import { argmaxClasses } from './metrics.js';
@@ -71,16 +71,13 @@ function monitorOf(task: Task): string {
   return task === 'classification' ? 'valAccuracy' : 'valPixelAccuracy';
 }
 
-function peakRssMB(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
-
 class Trainer {
   private readonly task: Task;
   private readonly numClasses: number;
   private readonly out: string;
   /** Where the checkpoint on disk stands (null before the first save). */
   private savedAt: { epoch: number; step: number } | null = null;
+  private readonly testHooks = { nanAt: testHook('SEPCONV_TEST_NAN_AT'), sigintAt: testHook('SEPCONV_TEST_SIGINT_AT') };
 
   constructor(
     private readonly config: TrainConfig,
@@ -176,7 +173,9 @@ class Trainer {
     const samples: MaskSample[] = [];
     this.model.eval();
     for (let i = 0; i < count; i++) {
-      const item = (await this.data.val.get(i)) as { image: Uint8Array; mask: Uint8Array };
+      // Spread over the split (Pets' split files are sorted by breed).
+      const index = Math.floor((i * this.data.val.length) / count);
+      const item = (await this.data.val.get(index)) as { image: Uint8Array; mask: Uint8Array };
       const size = this.config.imageSize;
       const predicted = noGrad(() => {
         const x = imageTensor(item.image, size);
@@ -203,121 +202,142 @@ class Trainer {
 
   /** Trains from `state` to the last epoch, or until stopped or diverged. */
   async run(state: TrainingState): Promise<FitResult> {
-    const { config, context } = this;
-    const nanAt = testHook('SEPCONV_TEST_NAN_AT');
-    const sigintAt = testHook('SEPCONV_TEST_SIGINT_AT');
-    const stepsPerEpoch = Math.ceil(this.data.train.length / config.batchSize);
-    const monitor = state.best.monitor;
-    const result = (status: FitResult['status'], extra: Partial<FitResult> = {}): FitResult => ({ status, runDir: this.out, metrics: state.rows, best: state.best, ...extra });
-
-    while (state.epoch <= config.epochs) {
-      const epoch = state.epoch;
-      const totals = state.totals ?? newTotals(this.numClasses);
+    while (state.epoch <= this.config.epochs) {
       const lr = this.optimizer.paramGroups[0]!.lr;
-      const loader = trainLoader(config, this.data, epoch);
-      let batchNumber = 0;
-      let segmentStart = performance.now();
-      this.model.train();
-      try {
-        for await (const { x, y } of loader) {
-          batchNumber++;
-          if (batchNumber <= state.step) {
-            // Resuming mid-epoch: these batches were trained before the interruption.
-            x.dispose();
-            y.dispose();
-            segmentStart = performance.now();
-            continue;
-          }
-          const logits = this.model.call(x);
-          const loss = crossEntropy(logits, y);
-          const lossValue = nanAt?.epoch === epoch && nanAt.step === batchNumber ? NaN : loss.item();
-          if (!Number.isFinite(lossValue)) {
-            logits.dispose();
-            loss.dispose();
-            x.dispose();
-            y.dispose();
-            const saved = this.savedAt;
-            const kept = saved ? `the last good checkpoint (${position(saved.epoch, saved.step)}) is kept in ${this.path(RUN_FILES.last)}` : 'no checkpoint was written yet';
-            return result('diverged', {
-              stoppedAt: { epoch, step: batchNumber },
-              message: `the loss became ${lossValue} at epoch ${epoch}, step ${batchNumber}; training stopped and ${kept}`,
-            });
-          }
-          this.optimizer.zeroGrad();
-          loss.backward();
-          this.optimizer.step();
-          accumulate(totals, logits, y, lossValue);
-          logits.dispose();
-          loss.dispose();
+      const stopped = await this.trainEpoch(state);
+      if (stopped) return stopped;
+      const epoch = state.epoch;
+      await this.endEpoch(state, lr);
+      if (this.context.stopRequested() && state.epoch <= this.config.epochs)
+        return this.result(state, 'interrupted', { stoppedAt: { epoch: state.epoch, step: 0 }, message: `interrupted after epoch ${epoch}` });
+    }
+    return this.result(state, 'completed');
+  }
+
+  private result(state: TrainingState, status: FitResult['status'], extra: Partial<FitResult> = {}): FitResult {
+    return { status, runDir: this.out, metrics: state.rows, best: state.best, ...extra };
+  }
+
+  /**
+   * The training steps of `state.epoch` from `state.step` on, accumulating into
+   * `state.totals`. Returns a result when the run stops inside the epoch, else null.
+   */
+  private async trainEpoch(state: TrainingState): Promise<FitResult | null> {
+    const { config, context } = this;
+    const epoch = state.epoch;
+    const steps = Math.ceil(this.data.train.length / config.batchSize);
+    const totals = (state.totals ??= newTotals(this.numClasses));
+    const loader = trainLoader(config, this.data, epoch);
+    let batchNumber = 0;
+    let segmentStart = performance.now();
+    this.model.train();
+    try {
+      for await (const { x, y } of loader) {
+        batchNumber++;
+        if (batchNumber <= state.step) {
+          // Resuming mid-epoch: these batches were trained before the interruption.
           x.dispose();
           y.dispose();
-          state.step = batchNumber;
-          const now = performance.now();
-          totals.seconds += (now - segmentStart) / 1000;
-          segmentStart = now;
-          const running = metricColumns('train', this.task, totals, this.data.classes, false);
-          const metricName = this.task === 'classification' ? 'acc' : 'pixel acc';
-          context.emit({
-            type: 'step',
-            epoch,
-            epochs: config.epochs,
-            step: batchNumber,
-            steps: stepsPerEpoch,
-            loss: lossValue,
-            metricName,
-            metric: running[this.task === 'classification' ? 'trainAccuracy' : 'trainPixelAccuracy']!,
-            imagesPerSecond: totals.items / totals.seconds,
-          });
-          if (sigintAt?.epoch === epoch && sigintAt.step === batchNumber) {
-            process.kill(process.pid, 'SIGINT');
-            context.waitForStop(30_000);
-          }
-          if (context.stopRequested() && batchNumber < stepsPerEpoch) {
-            state.totals = totals;
-            this.saveCheckpoint(state);
-            return result('interrupted', { stoppedAt: { epoch, step: batchNumber }, message: `interrupted at epoch ${epoch}, step ${batchNumber}` });
-          }
+          segmentStart = performance.now();
+          continue;
         }
-      } finally {
-        await loader.close();
+        const loss = this.trainStep(x, y, totals, epoch, batchNumber);
+        x.dispose();
+        y.dispose();
+        if (!Number.isFinite(loss)) {
+          const saved = this.savedAt;
+          const kept = saved ? `the last good checkpoint (${position(saved.epoch, saved.step)}) is kept in ${this.path(RUN_FILES.last)}` : 'no checkpoint was written yet';
+          return this.result(state, 'diverged', {
+            stoppedAt: { epoch, step: batchNumber },
+            message: `the loss became ${loss} at epoch ${epoch}, step ${batchNumber}; training stopped and ${kept}`,
+          });
+        }
+        state.step = batchNumber;
+        const now = performance.now();
+        totals.seconds += (now - segmentStart) / 1000;
+        segmentStart = now;
+        const running = metricColumns('train', this.task, totals, this.data.classes, false);
+        const classification = this.task === 'classification';
+        context.emit({
+          type: 'step',
+          epoch,
+          epochs: config.epochs,
+          step: batchNumber,
+          steps,
+          loss,
+          metricName: classification ? 'acc' : 'pixel acc',
+          metric: running[classification ? 'trainAccuracy' : 'trainPixelAccuracy']!,
+          imagesPerSecond: totals.items / totals.seconds,
+        });
+        if (this.testHooks.sigintAt?.epoch === epoch && this.testHooks.sigintAt.step === batchNumber) {
+          process.kill(process.pid, 'SIGINT');
+          context.waitForStop(30_000);
+        }
+        if (context.stopRequested() && batchNumber < steps) {
+          this.saveCheckpoint(state);
+          return this.result(state, 'interrupted', { stoppedAt: { epoch, step: batchNumber }, message: `interrupted at epoch ${epoch}, step ${batchNumber}` });
+        }
       }
-
-      context.emit({ type: 'validate', epoch, epochs: config.epochs });
-      const valTotals = await evaluateBatches(this.model, evalLoader(this.data.val, config.batchSize), this.numClasses);
-      this.scheduler?.step();
-      const row: MetricsRow = {
-        epoch,
-        ...metricColumns('train', this.task, totals, this.data.classes, false),
-        ...metricColumns('val', this.task, valTotals, this.data.classes, true),
-        lr,
-        trainSeconds: totals.seconds,
-        epochSeconds: totals.seconds + valTotals.seconds,
-        imagesPerSecond: totals.items / totals.seconds,
-        peakRssMB: peakRssMB(),
-        // This run's own tensors (the worker's allocator), unlike RSS which covers the process.
-        peakTensorMB: native.memoryStats().peakBytesInUse / 2 ** 20,
-      };
-      const value = row[monitor]!;
-      const improved = !(value <= state.best.value);
-      state.rows.push(row);
-      if (improved) state.best = { monitor, value, epoch };
-      Object.assign(state, { epoch: epoch + 1, step: 0, totals: null });
-
-      await this.writeMetrics(state.rows);
-      if (improved) saveWeights(this.path(RUN_FILES.best), this.model, this.identity(epoch + 1, 0));
-      this.saveCheckpoint(state);
-      await writeFileAtomic(this.path(RUN_FILES.curves), await renderCurves([{ label: '', color: '#4e79a7', rows: state.rows }], this.task));
-      if (this.task === 'segmentation') await this.writeMasks(epoch, row);
-      context.emit({ type: 'epoch', metrics: row, best: improved });
-      if (context.stopRequested() && state.epoch <= config.epochs)
-        return result('interrupted', { stoppedAt: { epoch: state.epoch, step: 0 }, message: `interrupted after epoch ${epoch}` });
+    } finally {
+      await loader.close();
     }
-    return result('completed');
+    return null;
+  }
+
+  /** One optimisation step; returns the loss (non-finite: nothing was updated). */
+  private trainStep(x: Tensor, y: Tensor, totals: EpochTotals, epoch: number, step: number): number {
+    const logits = this.model.call(x);
+    const loss = crossEntropy(logits, y);
+    const nanAt = this.testHooks.nanAt;
+    const value = nanAt?.epoch === epoch && nanAt.step === step ? NaN : loss.item();
+    if (Number.isFinite(value)) {
+      this.optimizer.zeroGrad();
+      loss.backward();
+      this.optimizer.step();
+      accumulate(totals, logits, y, value);
+    }
+    logits.dispose();
+    loss.dispose();
+    return value;
+  }
+
+  /** Validation, the epoch's metrics row, checkpoints and pictures; moves `state` to the next epoch. */
+  private async endEpoch(state: TrainingState, lr: number): Promise<void> {
+    const { config } = this;
+    const epoch = state.epoch;
+    const totals = state.totals!;
+    this.context.emit({ type: 'validate', epoch, epochs: config.epochs });
+    const valTotals = await evaluateBatches(this.model, evalLoader(this.data.val, config.batchSize), this.numClasses);
+    this.scheduler?.step();
+    const row: MetricsRow = {
+      epoch,
+      ...metricColumns('train', this.task, totals, this.data.classes, false),
+      ...metricColumns('val', this.task, valTotals, this.data.classes, true),
+      lr,
+      trainSeconds: totals.seconds,
+      epochSeconds: totals.seconds + valTotals.seconds,
+      imagesPerSecond: totals.items / totals.seconds,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      // This run's own tensors (the worker's allocator), unlike RSS which covers the process.
+      peakTensorMB: native.memoryStats().peakBytesInUse / 2 ** 20,
+    };
+    const monitor = state.best.monitor;
+    const improved = !(row[monitor]! <= state.best.value);
+    state.rows.push(row);
+    if (improved) state.best = { monitor, value: row[monitor]!, epoch };
+    Object.assign(state, { epoch: epoch + 1, step: 0, totals: null });
+
+    await this.writeMetrics(state.rows);
+    if (improved) saveWeights(this.path(RUN_FILES.best), this.model, this.identity(epoch + 1, 0));
+    this.saveCheckpoint(state);
+    await writeFileAtomic(this.path(RUN_FILES.curves), await renderCurves([{ label: '', color: '#4e79a7', rows: state.rows }], this.task));
+    if (this.task === 'segmentation') await this.writeMasks(epoch, row);
+    this.context.emit({ type: 'epoch', metrics: row, best: improved });
   }
 }
 
 /** An image (uint8 CHW) as a float32 [1, 3, S, S] batch in [0, 1], as the loader feeds training. */
-export function imageTensor(image: Uint8Array, size: number): Tensor {
+function imageTensor(image: Uint8Array, size: number): Tensor {
   const values = new Float32Array(image.length);
   for (let i = 0; i < image.length; i++) values[i] = image[i]! / 255;
   return tensor(values, [1, 3, size, size]);
@@ -347,7 +367,7 @@ export async function runFit(config: TrainConfig, mode: RunMode, context: JobCon
   await mkdir(config.out, { recursive: true });
   await trainer.writeConfig(mode === 'resume' ? { epoch: state.epoch, step: state.step } : null);
   if (mode === 'resume') await trainer.writeMetrics(state.rows);
-  const emitStart: FitEvent = {
+  context.emit({
     type: 'start',
     runDir: config.out,
     epoch: state.epoch,
@@ -357,7 +377,6 @@ export async function runFit(config: TrainConfig, mode: RunMode, context: JobCon
     trainItems: data.train.length,
     valItems: data.val.length,
     params: model.parameters().reduce((n, p) => n + p.numel, 0),
-  };
-  context.emit(emitStart);
+  });
   return trainer.run(state);
 }

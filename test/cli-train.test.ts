@@ -117,6 +117,18 @@ describe('resume', () => {
     expect(readFileSync(join(out('stopped'), 'last.safetensors')).equals(readFileSync(join(out('whole'), 'last.safetensors')))).toBe(true);
   });
 
+  it('resumes exactly with augmentation through the loader worker threads (segnet, flips and contrast jitter)', async () => {
+    // No --limit: the whole tiny Pets split goes through the DataLoader's worker threads.
+    const args = (name: string): string[] => [
+      'train', '--model', 'segnet', '--conv', 'dsc', '--data-dir', petsDir, '--image-size', '32', '--epochs', '2', '--batch-size', '4',
+      '--hflip', '--contrast', '0.3', '--mask-samples', '2', '--out', out(name),
+    ];
+    expect((await sepconv(args('seg-whole'))).code).toBe(0);
+    expect((await sepconv(args('seg-stopped'), { SEPCONV_TEST_SIGINT_AT: '1:1' })).code).toBe(130);
+    expect((await sepconv(['train', '--resume', out('seg-stopped')])).code).toBe(0);
+    expect(learned(readRows(out('seg-stopped')))).toEqual(learned(readRows(out('seg-whole'))));
+  });
+
   it('extends a finished run with more epochs exactly as if it had been asked for them', async () => {
     const one = await sepconv(vggArgs('extended', '--epochs', '1', '--scheduler', 'step', '--step-size', '1', '--gamma', '0.5'));
     expect(one.code).toBe(0);

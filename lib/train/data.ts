@@ -75,13 +75,11 @@ export function trainTransforms(config: TrainConfig): Transform[] {
 }
 
 /**
- * The training loader of one epoch: its order and augmentations depend only on (seed,
- * epoch), so a resumed run sees exactly the batches the uninterrupted one would.
+ * The training loader: each epoch's order and augmentations depend only on (seed, epoch),
+ * so a resumed run that sets `loader.epoch` sees exactly the batches the uninterrupted one would.
  */
-export function trainLoader(config: TrainConfig, data: RunData, epoch: number): DataLoader {
-  const loader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransforms(config) });
-  loader.epoch = epoch;
-  return loader;
+export function trainLoader(config: TrainConfig, data: RunData): DataLoader {
+  return new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransforms(config) });
 }
 
 /** An evaluation loader: dataset order, no augmentation. */

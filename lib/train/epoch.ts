@@ -60,25 +60,21 @@ export function metricColumns(prefix: string, task: Task, totals: EpochTotals, c
   return row;
 }
 
-/** Loss and confusion totals of `model` (in eval mode, no gradients) over a loader's batches. */
+/** Loss and confusion totals of `model` (in eval mode, no gradients) over one pass of a loader. */
 export async function evaluateBatches(model: Model, loader: DataLoader, numClasses: number): Promise<EpochTotals> {
   const totals = newTotals(numClasses);
   const started = performance.now();
   model.eval();
-  try {
-    for await (const { x, y } of loader) {
-      noGrad(() => {
-        const logits = model.call(x);
-        const loss = crossEntropy(logits, y);
-        accumulate(totals, logits, y, loss.item());
-        logits.dispose();
-        loss.dispose();
-      });
-      x.dispose();
-      y.dispose();
-    }
-  } finally {
-    await loader.close();
+  for await (const { x, y } of loader) {
+    noGrad(() => {
+      const logits = model.call(x);
+      const loss = crossEntropy(logits, y);
+      accumulate(totals, logits, y, loss.item());
+      logits.dispose();
+      loss.dispose();
+    });
+    x.dispose();
+    y.dispose();
   }
   totals.seconds = (performance.now() - started) / 1000;
   return totals;

@@ -52,7 +52,8 @@ export async function runEvaluate(options: EvaluateOptions, context: JobContext)
     limit: options.limit ?? null,
     warn: (message) => context.emit({ type: 'warning', message }),
   });
-  const totals = await evaluateBatches(model, evalLoader(dataset, options.batchSize ?? 64), identity.numClasses);
+  const loader = evalLoader(dataset, options.batchSize ?? 64);
+  const totals = await evaluateBatches(model, loader, identity.numClasses).finally(() => loader.close());
   return {
     checkpoint: options.checkpoint,
     model: identity.model,

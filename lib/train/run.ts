@@ -19,6 +19,7 @@ import { evalLoader, openRunData, trainLoader } from './data.js';
 import { accumulate, evaluateBatches, metricColumns, newTotals } from './epoch.js';
 import type { EpochTotals } from './epoch.js';
 import type { RunData } from './data.js';
+import type { DataLoader } from '../data/loader.js';
 import type { FitResult } from './events.js';
 import { metricsCsv, metricsJsonl, writeFileAtomic } from './files.js';
 import type { MetricsRow } from './files.js';
@@ -78,6 +79,9 @@ class Trainer {
   /** Where the checkpoint on disk stands (null before the first save). */
   private savedAt: { epoch: number; step: number } | null = null;
   private readonly testHooks = { nanAt: testHook('SEPCONV_TEST_NAN_AT'), sigintAt: testHook('SEPCONV_TEST_SIGINT_AT') };
+  /** One loader each for the whole run (their worker threads start once). */
+  private readonly trainBatches: DataLoader;
+  private readonly valBatches: DataLoader;
 
   constructor(
     private readonly config: TrainConfig,
@@ -90,6 +94,8 @@ class Trainer {
     this.task = taskOf(config.dataset);
     this.numClasses = data.classes.length;
     this.out = config.out;
+    this.trainBatches = trainLoader(config, data);
+    this.valBatches = evalLoader(data.val, config.batchSize);
   }
 
   private path(name: string): string {
@@ -202,16 +208,20 @@ class Trainer {
 
   /** Trains from `state` to the last epoch, or until stopped or diverged. */
   async run(state: TrainingState): Promise<FitResult> {
-    while (state.epoch <= this.config.epochs) {
-      const lr = this.optimizer.paramGroups[0]!.lr;
-      const stopped = await this.trainEpoch(state);
-      if (stopped) return stopped;
-      const epoch = state.epoch;
-      await this.endEpoch(state, lr);
-      if (this.context.stopRequested() && state.epoch <= this.config.epochs)
-        return this.result(state, 'interrupted', { stoppedAt: { epoch: state.epoch, step: 0 }, message: `interrupted after epoch ${epoch}` });
+    try {
+      while (state.epoch <= this.config.epochs) {
+        const lr = this.optimizer.paramGroups[0]!.lr;
+        const stopped = await this.trainEpoch(state);
+        if (stopped) return stopped;
+        const epoch = state.epoch;
+        await this.endEpoch(state, lr);
+        if (this.context.stopRequested() && state.epoch <= this.config.epochs)
+          return this.result(state, 'interrupted', { stoppedAt: { epoch: state.epoch, step: 0 }, message: `interrupted after epoch ${epoch}` });
+      }
+      return this.result(state, 'completed');
+    } finally {
+      await Promise.all([this.trainBatches.close(), this.valBatches.close()]);
     }
-    return this.result(state, 'completed');
   }
 
   private result(state: TrainingState, status: FitResult['status'], extra: Partial<FitResult> = {}): FitResult {
@@ -227,59 +237,56 @@ class Trainer {
     const epoch = state.epoch;
     const steps = Math.ceil(this.data.train.length / config.batchSize);
     const totals = (state.totals ??= newTotals(this.numClasses));
-    const loader = trainLoader(config, this.data, epoch);
+    const loader = this.trainBatches;
+    loader.epoch = epoch;
     let batchNumber = 0;
     let segmentStart = performance.now();
     this.model.train();
-    try {
-      for await (const { x, y } of loader) {
-        batchNumber++;
-        if (batchNumber <= state.step) {
-          // Resuming mid-epoch: these batches were trained before the interruption.
-          x.dispose();
-          y.dispose();
-          segmentStart = performance.now();
-          continue;
-        }
-        const loss = this.trainStep(x, y, totals, epoch, batchNumber);
+    for await (const { x, y } of loader) {
+      batchNumber++;
+      if (batchNumber <= state.step) {
+        // Resuming mid-epoch: these batches were trained before the interruption.
         x.dispose();
         y.dispose();
-        if (!Number.isFinite(loss)) {
-          const saved = this.savedAt;
-          const kept = saved ? `the last good checkpoint (${position(saved.epoch, saved.step)}) is kept in ${this.path(RUN_FILES.last)}` : 'no checkpoint was written yet';
-          return this.result(state, 'diverged', {
-            stoppedAt: { epoch, step: batchNumber },
-            message: `the loss became ${loss} at epoch ${epoch}, step ${batchNumber}; training stopped and ${kept}`,
-          });
-        }
-        state.step = batchNumber;
-        const now = performance.now();
-        totals.seconds += (now - segmentStart) / 1000;
-        segmentStart = now;
-        const running = metricColumns('train', this.task, totals, this.data.classes, false);
-        const classification = this.task === 'classification';
-        context.emit({
-          type: 'step',
-          epoch,
-          epochs: config.epochs,
-          step: batchNumber,
-          steps,
-          loss,
-          metricName: classification ? 'acc' : 'pixel acc',
-          metric: running[classification ? 'trainAccuracy' : 'trainPixelAccuracy']!,
-          imagesPerSecond: totals.items / totals.seconds,
-        });
-        if (this.testHooks.sigintAt?.epoch === epoch && this.testHooks.sigintAt.step === batchNumber) {
-          process.kill(process.pid, 'SIGINT');
-          context.waitForStop(30_000);
-        }
-        if (context.stopRequested() && batchNumber < steps) {
-          this.saveCheckpoint(state);
-          return this.result(state, 'interrupted', { stoppedAt: { epoch, step: batchNumber }, message: `interrupted at epoch ${epoch}, step ${batchNumber}` });
-        }
+        segmentStart = performance.now();
+        continue;
       }
-    } finally {
-      await loader.close();
+      const loss = this.trainStep(x, y, totals, epoch, batchNumber);
+      x.dispose();
+      y.dispose();
+      if (!Number.isFinite(loss)) {
+        const saved = this.savedAt;
+        const kept = saved ? `the last good checkpoint (${position(saved.epoch, saved.step)}) is kept in ${this.path(RUN_FILES.last)}` : 'no checkpoint was written yet';
+        return this.result(state, 'diverged', {
+          stoppedAt: { epoch, step: batchNumber },
+          message: `the loss became ${loss} at epoch ${epoch}, step ${batchNumber}; training stopped and ${kept}`,
+        });
+      }
+      state.step = batchNumber;
+      const now = performance.now();
+      totals.seconds += (now - segmentStart) / 1000;
+      segmentStart = now;
+      const running = metricColumns('train', this.task, totals, this.data.classes, false);
+      const classification = this.task === 'classification';
+      context.emit({
+        type: 'step',
+        epoch,
+        epochs: config.epochs,
+        step: batchNumber,
+        steps,
+        loss,
+        metricName: classification ? 'acc' : 'pixel acc',
+        metric: running[classification ? 'trainAccuracy' : 'trainPixelAccuracy']!,
+        imagesPerSecond: totals.items / totals.seconds,
+      });
+      if (this.testHooks.sigintAt?.epoch === epoch && this.testHooks.sigintAt.step === batchNumber) {
+        process.kill(process.pid, 'SIGINT');
+        context.waitForStop(30_000);
+      }
+      if (context.stopRequested() && batchNumber < steps) {
+        this.saveCheckpoint(state);
+        return this.result(state, 'interrupted', { stoppedAt: { epoch, step: batchNumber }, message: `interrupted at epoch ${epoch}, step ${batchNumber}` });
+      }
     }
     return null;
   }
@@ -307,7 +314,7 @@ class Trainer {
     const epoch = state.epoch;
     const totals = state.totals!;
     this.context.emit({ type: 'validate', epoch, epochs: config.epochs });
-    const valTotals = await evaluateBatches(this.model, evalLoader(this.data.val, config.batchSize), this.numClasses);
+    const valTotals = await evaluateBatches(this.model, this.valBatches, this.numClasses);
     this.scheduler?.step();
     const row: MetricsRow = {
       epoch,

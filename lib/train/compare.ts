@@ -53,7 +53,7 @@ export interface ComparePlan {
 /** Validates a comparison's options (refusing an existing one unless resuming or overwriting). */
 export function planCompare(options: CompareOptions): ComparePlan {
   const { resume, overwrite, ...rest } = options;
-  if ('conv' in rest) throw configError('compare trains both variants; leave out --conv');
+  if ((rest as TrainOptions).conv !== undefined) throw configError('compare trains both variants; leave out --conv');
   if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a comparison, or replace it');
   if (resume !== undefined) {
     const path = join(resume, COMPARE_FILES.options);

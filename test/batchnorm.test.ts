@@ -158,6 +158,47 @@ describe('batchNorm2d backward', () => {
   });
 });
 
+describe('batchNorm2d on channels larger than a core cache', () => {
+  // Channels of more than 1 MB run as separate passes over all planes instead of one cached
+  // task per channel; 600 KB channels do so only in the backward pass (x and dy).
+  it('gives the same results on the multi-pass path', () => {
+    for (const shape of [[2, 2, 300, 450], [3, 2, 100, 500]] as Shape4[]) {
+      const f32 = { dtype: 'float32', requiresGrad: true } as const;
+      const x = sc.tensor(randomArray(numel(shape), 120), shape, f32);
+      const weight = sc.tensor([1.5, 0.5], [2], f32);
+      const rv = sc.ones([2]);
+      const y = sc.F.batchNorm2d(x, sc.zeros([2]), rv, weight, null, { training: true });
+      const s = channelStats(x.toArray(), shape);
+      expectClose(y.toArray(), normalise(x.toArray(), shape, s, 1e-5, [1.5, 0.5]), 2e-5, 2e-5);
+      const m = numel(shape) / 2;
+      expectClose(rv.toArray(), Array.from(s.variance, (v) => 0.9 + (0.1 * v * m) / (m - 1)), 1e-6, 1e-6);
+      const dy = sc.tensor(randomArray(numel(shape), 121), shape, { dtype: 'float32' });
+      y.backward(dy);
+      const ref = trainingGradients(x.toArray(), dy.toArray(), shape, 1e-5, weight.toArray());
+      expectClose(x.grad!.toArray(), ref.dx, 2e-5, 1e-4);
+      expectClose(weight.grad!.toArray(), ref.dw, 1e-3, 1e-4);
+    }
+  });
+});
+
+describe('batchNorm2d determinism', () => {
+  it('gives bitwise the same statistics and gradients for 1 and 2 threads', () => {
+    const shape: Shape4 = [8, 32, 16, 16]; // 256 planes: split across threads
+    const run = () => {
+      const x = sc.tensor(randomArray(numel(shape), 130), shape, { dtype: 'float32', requiresGrad: true });
+      const w = sc.ones([32], { requiresGrad: true });
+      const rm = sc.zeros([32]), rv = sc.ones([32]);
+      const y = sc.F.batchNorm2d(x, rm, rv, w, null, { training: true });
+      y.backward(sc.tensor(randomArray(numel(shape), 131), shape, { dtype: 'float32' }));
+      return [y, rm, rv, x.grad!, w.grad!].map((t) => Array.from(t.toArray()));
+    };
+    sc.setNumThreads(1);
+    const one = run();
+    sc.setNumThreads(2);
+    expect(run()).toEqual(one);
+  });
+});
+
 describe('batchNorm2d bad input', () => {
   const x = sc.zeros([2, 3, 4, 4]);
   it('names the op, the argument and the shapes', () => {

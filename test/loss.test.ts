@@ -111,6 +111,21 @@ describe('crossEntropy', () => {
     expect(Array.from(logits.grad!.toArray())).toEqual([0, 0, 0, 0]);
   });
 
+  it('gives bitwise the same mean and gradient for 1 and 2 threads', () => {
+    const shape = [4, 3, 64, 64]; // 64 blocks of 256 positions: split across threads
+    const t = sc.tensor(randomTargets(4 * 64 * 64, 3, 140, -100, 7), [4, 64, 64]);
+    const run = () => {
+      const x = sc.tensor(randomArray(numel(shape), 141), shape, { dtype: 'float32', requiresGrad: true });
+      const loss = sc.F.crossEntropy(x, t);
+      loss.backward();
+      return [loss.item(), Array.from(x.grad!.toArray())];
+    };
+    sc.setNumThreads(1);
+    const one = run();
+    sc.setNumThreads(2);
+    expect(run()).toEqual(one);
+  });
+
   it('passes gradient checks in float64 for each reduction', () => {
     for (const reduction of ['mean', 'sum', 'none'] as const) {
       const t2 = sc.tensor(new Int32Array([2, -100, 0, 1]), [4]);
@@ -135,6 +150,19 @@ describe('softmax and logSoftmax', () => {
           expectClose(sc.F.logSoftmax(x, dim).toArray(), referenceSoftmax(x.toArray(), shape, d, true), tol, tol);
         }
       });
+    }
+  });
+
+  it('propagate NaN to the whole softmax of its row or column; -inf logits get probability 0', () => {
+    for (const isa of isas) {
+      sc._setIsa(isa);
+      const x = sc.tensor([1, NaN, 2, -Infinity, 0, 1], [2, 3]);
+      const rows = sc.F.logSoftmax(x, 1).toArray();
+      expect(Array.from(rows.subarray(0, 3)).every(Number.isNaN)).toBe(true);
+      expectClose(sc.F.softmax(x, 1).toArray().subarray(3), [0, 1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-7, 1e-6);
+      const cols = sc.F.softmax(x.reshape([3, 2]), 0).toArray(); // columns [1, 2, 0] and [NaN, -inf, 1]
+      expect(Array.from(cols.filter((_, i) => i % 2 === 1)).every(Number.isNaN)).toBe(true);
+      expect(sc.F.crossEntropy(x, sc.tensor(new Int32Array([0, 2]), [2])).item()).toBeNaN();
     }
   });
 

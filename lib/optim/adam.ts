@@ -17,7 +17,7 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
-export type AdamHyper = Required<AdamOptions> & { [key: string]: number | boolean | readonly [number, number] };
+export type AdamHyper = Required<AdamOptions>;
 
 abstract class AdamBase extends Optimizer<AdamHyper> {
   protected constructor(name: string, params: ParamsArg<AdamHyper>, options: AdamOptions | undefined, private readonly decoupled: boolean) {

@@ -16,25 +16,45 @@ export interface SchedulerStateDict {
   [option: string]: number | number[];
 }
 
-export abstract class LRScheduler {
+/** How a schedule's numeric option is checked, and its default when omitted. */
+interface OptionSpec {
+  check: (op: string, argument: string, value: unknown) => number;
+  fallback?: number;
+}
+
+function positiveInteger(op: string, argument: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArg(op, argument, 'a positive integer', describe(value));
+  return value as number;
+}
+
+function finiteNumber(op: string, argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArg(op, argument, 'a finite number', describe(value));
+  return value;
+}
+
+export abstract class LRScheduler<O extends Record<string, number> = Record<string, number>> {
   /** Steps taken so far (0 after construction). */
   lastEpoch = 0;
   /** Each group's learning rate when the scheduler was created. */
   baseLrs: number[];
+  /** The schedule's options (checked, defaults filled in). */
+  protected options: O;
 
   protected constructor(
     protected readonly name: string,
     readonly optimizer: HasLrGroups,
+    private readonly spec: { [K in keyof O]: OptionSpec },
+    given: Partial<O> | undefined,
   ) {
     if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups))
       throw invalidArg(name, 'optimizer', 'an optimizer (with paramGroups)', describe(optimizer));
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
+    this.options = this.readOptions(name, 'options', given ?? {}, true);
+    this.apply();
   }
 
   /** The learning rate of a group with base rate `baseLr` after `epoch` steps. */
   protected abstract lrAt(baseLr: number, epoch: number): number;
-  /** The schedule's own options, for the state dict. */
-  protected abstract options(): Record<string, number>;
 
   /** Advances one epoch and sets every group's learning rate. */
   step(): void {
@@ -48,7 +68,7 @@ export abstract class LRScheduler {
   }
 
   stateDict(): SchedulerStateDict {
-    return { ...this.options(), lastEpoch: this.lastEpoch, baseLrs: this.baseLrs.slice() };
+    return { ...this.options, lastEpoch: this.lastEpoch, baseLrs: this.baseLrs.slice() };
   }
 
   /** Restores a `stateDict()` and sets the learning rates it implies. */
@@ -59,27 +79,22 @@ export abstract class LRScheduler {
       throw invalidArg(op, 'stateDict.lastEpoch', 'a non-negative integer', describe(stateDict?.lastEpoch));
     if (!Array.isArray(stateDict.baseLrs) || stateDict.baseLrs.length !== groups || !stateDict.baseLrs.every(Number.isFinite))
       throw invalidArg(op, 'stateDict.baseLrs', `${groups} learning rates (one per parameter group)`, describe(stateDict.baseLrs));
-    this.loadOptions(stateDict);
+    this.options = this.readOptions(op, 'stateDict', stateDict as Record<string, unknown>, false);
     this.lastEpoch = stateDict.lastEpoch;
     this.baseLrs = stateDict.baseLrs.slice();
     this.apply();
   }
 
-  protected abstract loadOptions(stateDict: SchedulerStateDict): void;
+  private readOptions(op: string, where: string, given: Record<string, unknown>, useDefaults: boolean): O {
+    const out: Record<string, number> = {};
+    for (const [key, { check, fallback }] of Object.entries(this.spec) as [string, OptionSpec][])
+      out[key] = check(op, `${where}.${key}`, given[key] === undefined && useDefaults ? fallback : given[key]);
+    return out as O;
+  }
 
-  protected apply(): void {
+  private apply(): void {
     this.getLastLr().forEach((lr, i) => (this.optimizer.paramGroups[i]!.lr = lr));
   }
-}
-
-function positiveInteger(op: string, argument: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw invalidArg(op, argument, 'a positive integer', describe(value));
-  return value as number;
-}
-
-function finiteNumber(op: string, argument: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArg(op, argument, 'a finite number', describe(value));
-  return value;
 }
 
 export interface StepLROptions {
@@ -96,28 +111,14 @@ export interface StepLROptions {
  * const sched = new sc.optim.StepLR(opt, { stepSize: 30, gamma: 0.1 });
  * for (let epoch = 0; epoch < 90; epoch++) { trainOneEpoch(); sched.step(); }
  */
-export class StepLR extends LRScheduler {
-  private stepSize: number;
-  private gamma: number;
-
+export class StepLR extends LRScheduler<Required<StepLROptions>> {
   constructor(optimizer: HasLrGroups, options: StepLROptions) {
-    super('StepLR', optimizer);
-    this.stepSize = positiveInteger('StepLR', 'options.stepSize', options?.stepSize);
-    this.gamma = finiteNumber('StepLR', 'options.gamma', options.gamma ?? 0.1);
-    this.apply();
+    super('StepLR', optimizer, { stepSize: { check: positiveInteger }, gamma: { check: finiteNumber, fallback: 0.1 } }, options);
   }
 
   protected lrAt(baseLr: number, epoch: number): number {
-    return baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
-  }
-
-  protected options(): Record<string, number> {
-    return { stepSize: this.stepSize, gamma: this.gamma };
-  }
-
-  protected loadOptions(s: SchedulerStateDict): void {
-    this.stepSize = positiveInteger('StepLR.loadStateDict', 'stateDict.stepSize', s['stepSize']);
-    this.gamma = finiteNumber('StepLR.loadStateDict', 'stateDict.gamma', s['gamma']);
+    const { stepSize, gamma } = this.options;
+    return baseLr * gamma ** Math.floor(epoch / stepSize);
   }
 }
 
@@ -134,27 +135,13 @@ export interface CosineAnnealingLROptions {
  * @example
  * const sched = new sc.optim.CosineAnnealingLR(opt, { tMax: 50, etaMin: 1e-5 });
  */
-export class CosineAnnealingLR extends LRScheduler {
-  private tMax: number;
-  private etaMin: number;
-
+export class CosineAnnealingLR extends LRScheduler<Required<CosineAnnealingLROptions>> {
   constructor(optimizer: HasLrGroups, options: CosineAnnealingLROptions) {
-    super('CosineAnnealingLR', optimizer);
-    this.tMax = positiveInteger('CosineAnnealingLR', 'options.tMax', options?.tMax);
-    this.etaMin = finiteNumber('CosineAnnealingLR', 'options.etaMin', options.etaMin ?? 0);
-    this.apply();
+    super('CosineAnnealingLR', optimizer, { tMax: { check: positiveInteger }, etaMin: { check: finiteNumber, fallback: 0 } }, options);
   }
 
   protected lrAt(baseLr: number, epoch: number): number {
-    return this.etaMin + ((baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
-  }
-
-  protected options(): Record<string, number> {
-    return { tMax: this.tMax, etaMin: this.etaMin };
-  }
-
-  protected loadOptions(s: SchedulerStateDict): void {
-    this.tMax = positiveInteger('CosineAnnealingLR.loadStateDict', 'stateDict.tMax', s['tMax']);
-    this.etaMin = finiteNumber('CosineAnnealingLR.loadStateDict', 'stateDict.etaMin', s['etaMin']);
+    const { tMax, etaMin } = this.options;
+    return etaMin + ((baseLr - etaMin) * (1 + Math.cos((Math.PI * epoch) / tMax))) / 2;
   }
 }

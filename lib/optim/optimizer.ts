@@ -8,7 +8,8 @@ import { describe, invalidArg, shapeStr } from '../errors.js';
 import { castCopy, full, tensor, Tensor } from '../tensor.js';
 
 export type HyperValue = number | boolean | readonly [number, number];
-export type Hyper = { [key: string]: HyperValue };
+/** A group's hyper-parameters (values are HyperValues): every optimizer has a learning rate. */
+export type Hyper = { lr: number };
 
 /** A parameter group: its tensors and its hyper-parameters (PyTorch's `param_groups` entries). */
 export type ParamGroup<H extends Hyper> = H & { params: Tensor[] };
@@ -63,8 +64,12 @@ export abstract class Optimizer<H extends Hyper> {
         if (seen.has(p)) throw invalidArg(name, where, 'each parameter in one place only', `the parameter of shape ${shapeStr(p.shape)} twice`);
         seen.add(p);
       }
-      const group = { ...defaults, params: tensors } as ParamGroup<H>;
-      for (const key of Object.keys(defaults)) if (g[key] !== undefined) (group as Record<string, unknown>)[key] = g[key];
+      // Own copies of array values (betas): groups never share them with each other or the caller.
+      const group = { params: tensors } as unknown as ParamGroup<H>;
+      for (const [key, fallback] of Object.entries(defaults)) {
+        const v: unknown = g[key] !== undefined ? g[key] : fallback;
+        (group as Record<string, unknown>)[key] = Array.isArray(v) ? v.slice() : v;
+      }
       if (groups === params) this.checkHyper(group, where);
       return group;
     });
@@ -129,7 +134,7 @@ export abstract class Optimizer<H extends Hyper> {
     const paramGroups = this.paramGroups.map((g) => {
       const hyper: Record<string, HyperValue> = {};
       for (const key of Object.keys(this.defaults)) {
-        const v = g[key]!;
+        const v = (g as unknown as Record<string, HyperValue>)[key]!;
         hyper[key] = Array.isArray(v) ? ([v[0], v[1]] as const) : v;
       }
       return { ...hyper, params: g.params.map(() => index++) };
@@ -164,7 +169,10 @@ export abstract class Optimizer<H extends Hyper> {
     }
     // Everything checked: now replace the hyper-parameters and the state.
     stateDict.paramGroups.forEach((g, gi) => {
-      for (const key of Object.keys(this.defaults)) if (g[key] !== undefined) (this.paramGroups[gi] as Record<string, unknown>)[key] = g[key];
+      for (const key of Object.keys(this.defaults)) {
+        const v = g[key];
+        if (v !== undefined) (this.paramGroups[gi] as Record<string, unknown>)[key] = Array.isArray(v) ? v.slice() : v;
+      }
     });
     for (const s of this.states.values()) for (const t of Object.values(s.buffers)) t.dispose();
     this.states.clear();
@@ -207,11 +215,12 @@ export abstract class Optimizer<H extends Hyper> {
 }
 
 /** Hyper-parameter checks shared by the optimizers; each throws "<name>: expected … for <where>.<key> …". */
-export function expectNumber(name: string, where: string, h: Hyper, key: string, ok: (v: number) => boolean, expected: string): void {
-  const v = h[key];
+export function expectNumber(name: string, where: string, h: object, key: string, ok: (v: number) => boolean, expected: string): void {
+  const v = (h as Record<string, unknown>)[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw invalidArg(name, `${where}.${key}`, expected, describe(v));
 }
 
-export function expectBoolean(name: string, where: string, h: Hyper, key: string): void {
-  if (typeof h[key] !== 'boolean') throw invalidArg(name, `${where}.${key}`, 'a boolean', describe(h[key]));
+export function expectBoolean(name: string, where: string, h: object, key: string): void {
+  const v = (h as Record<string, unknown>)[key];
+  if (typeof v !== 'boolean') throw invalidArg(name, `${where}.${key}`, 'a boolean', describe(v));
 }

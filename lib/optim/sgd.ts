@@ -17,7 +17,7 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
-export type SGDHyper = Required<SGDOptions> & { [key: string]: number | boolean };
+export type SGDHyper = Required<SGDOptions>;
 
 /**
  * SGD: with d = grad + weightDecay * param and, when momentum is on,

@@ -20,14 +20,14 @@ struct ResampleKernels {
   // The adjoint of window_mean: grad[i] += dy[o] / divisor[o] for every i in window o.
   void (*window_mean_backward)(const T* dy, const int64_t* start, const int64_t* end, const T* divisor, T* grad,
                                size_t n);
-  // out[o] = w0[o] * src[i0[o]] + w1[o] * src[i1[o]].
-  void (*lerp_gather)(const T* src, const int64_t* i0, const int64_t* i1, const T* w0, const T* w1, T* out, size_t n);
+  // out[o] = w0[o] * src[i0[o]] + w1[o] * src[i1[o]] (vector gathers).
+  void (*lerp_gather)(const T* src, const int32_t* i0, const int32_t* i1, const T* w0, const T* w1, T* out, size_t n);
   // The adjoint of lerp_gather: grad[i0[o]] += w0[o] * dy[o]; grad[i1[o]] += w1[o] * dy[o].
-  void (*lerp_scatter)(const T* dy, const int64_t* i0, const int64_t* i1, const T* w0, const T* w1, T* grad, size_t n);
-  // out[o] = src[index[o]].
-  void (*gather)(const T* src, const int64_t* index, T* out, size_t n);
+  void (*lerp_scatter)(const T* dy, const int32_t* i0, const int32_t* i1, const T* w0, const T* w1, T* grad, size_t n);
+  // out[o] = src[index[o]] (vector gathers).
+  void (*gather)(const T* src, const int32_t* index, T* out, size_t n);
   // grad[index[o]] += dy[o].
-  void (*scatter_add)(const T* dy, const int64_t* index, T* grad, size_t n);
+  void (*scatter_add)(const T* dy, const int32_t* index, T* grad, size_t n);
 };
 
 }  // namespace sepconv::cpu

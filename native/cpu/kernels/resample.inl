@@ -59,26 +59,39 @@ void rs_window_mean_backward(const T* dy, const int64_t* start, const int64_t* e
   }
 }
 
-template <class T>
-void rs_lerp_gather(const T* src, const int64_t* i0, const int64_t* i1, const T* w0, const T* w1, T* out, size_t n) {
-  for (size_t o = 0; o < n; ++o) out[o] = w0[o] * src[i0[o]] + w1[o] * src[i1[o]];
+template <class V>
+void rs_lerp_gather(const typename V::Elem* src, const int32_t* i0, const int32_t* i1, const typename V::Elem* w0,
+                    const typename V::Elem* w1, typename V::Elem* out, size_t n) {
+  constexpr int W = V::W;
+  size_t o = 0;
+  for (; o + W <= n; o += W)
+    V::fmadd(V::gather(src, i1 + o), V::load(w1 + o), V::gather(src, i0 + o) * V::load(w0 + o)).store(out + o);
+  if (o < n) {
+    const int r = int(n - o);
+    V::fmadd(V::gather_partial(src, i1 + o, r), V::load_partial(w1 + o, r),
+             V::gather_partial(src, i0 + o, r) * V::load_partial(w0 + o, r))
+        .store_partial(out + o, r);
+  }
 }
 
 template <class T>
-void rs_lerp_scatter(const T* dy, const int64_t* i0, const int64_t* i1, const T* w0, const T* w1, T* grad, size_t n) {
+void rs_lerp_scatter(const T* dy, const int32_t* i0, const int32_t* i1, const T* w0, const T* w1, T* grad, size_t n) {
   for (size_t o = 0; o < n; ++o) {
     grad[i0[o]] += w0[o] * dy[o];
     grad[i1[o]] += w1[o] * dy[o];
   }
 }
 
-template <class T>
-void rs_gather(const T* src, const int64_t* index, T* out, size_t n) {
-  for (size_t o = 0; o < n; ++o) out[o] = src[index[o]];
+template <class V>
+void rs_gather(const typename V::Elem* src, const int32_t* index, typename V::Elem* out, size_t n) {
+  constexpr int W = V::W;
+  size_t o = 0;
+  for (; o + W <= n; o += W) V::gather(src, index + o).store(out + o);
+  if (o < n) V::gather_partial(src, index + o, int(n - o)).store_partial(out + o, int(n - o));
 }
 
 template <class T>
-void rs_scatter_add(const T* dy, const int64_t* index, T* grad, size_t n) {
+void rs_scatter_add(const T* dy, const int32_t* index, T* grad, size_t n) {
   for (size_t o = 0; o < n; ++o) grad[index[o]] += dy[o];
 }
 
@@ -86,5 +99,5 @@ template <class V>
 ResampleKernels<typename V::Elem> make_resample_kernels() {
   using T = typename V::Elem;
   return {rs_sum_rows<V>,       rs_blend_rows<V>,      rs_window_mean<T>, rs_window_mean_backward<T>,
-          rs_lerp_gather<T>,    rs_lerp_scatter<T>,    rs_gather<T>,      rs_scatter_add<T>};
+          rs_lerp_gather<V>,    rs_lerp_scatter<T>,    rs_gather<V>,      rs_scatter_add<T>};
 }

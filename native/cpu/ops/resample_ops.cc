@@ -7,6 +7,7 @@
 // rows, so a plane is accumulated by one thread in a fixed order (deterministic).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -217,13 +218,13 @@ namespace {
 
 // PyTorch's nearest_idx: exact shortcuts for equal and doubled sizes, else floor(o * scale)
 // with the scale in single precision whatever the tensor's dtype.
-std::vector<int64_t> nearest_sources(int64_t in, int64_t out, double scale_param) {
+std::vector<int32_t> nearest_sources(int64_t in, int64_t out, double scale_param) {
   const float scale = scale_param > 0 ? float(scale_param) : float(in) / float(out);
-  std::vector<int64_t> src(static_cast<size_t>(out));
+  std::vector<int32_t> src(static_cast<size_t>(out));
   for (int64_t o = 0; o < out; ++o)
-    src[size_t(o)] = out == in       ? o
-                     : out == 2 * in ? o >> 1
-                                     : std::min(int64_t(std::floor(float(o) * scale)), in - 1);
+    src[size_t(o)] = int32_t(out == in       ? o
+                             : out == 2 * in ? o >> 1
+                                             : std::min(int64_t(std::floor(float(o) * scale)), in - 1));
   return src;
 }
 
@@ -231,7 +232,7 @@ std::vector<int64_t> nearest_sources(int64_t in, int64_t out, double scale_param
 // in the tensor's precision.
 template <class T>
 struct LerpTable {
-  std::vector<int64_t> i0, i1;
+  std::vector<int32_t> i0, i1;
   std::vector<T> w0, w1;
 
   LerpTable(int64_t in, int64_t out, bool align_corners, double scale_param)
@@ -241,13 +242,13 @@ struct LerpTable {
     for (int64_t o = 0; o < out; ++o) {
       const size_t j = size_t(o);
       if (out == in) {
-        i0[j] = i1[j] = o;
+        i0[j] = i1[j] = int32_t(o);
         w0[j] = T(1);
         w1[j] = T(0);
         continue;
       }
       const T real = align_corners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
-      i0[j] = std::min(int64_t(std::floor(real)), in - 1);
+      i0[j] = int32_t(std::min(int64_t(std::floor(real)), in - 1));
       i1[j] = i0[j] + (i0[j] < in - 1 ? 1 : 0);
       w1[j] = std::min(std::max(real - T(i0[j]), T(0)), T(1));
       w0[j] = T(1) - w1[j];
@@ -270,6 +271,7 @@ Planes upsample_planes(const OpCall& c, const TensorArg& image, const char* imag
                        const char* resized_name) {
   const Planes p = check_planes(c, image, image_name, resized, resized_name);
   SEPCONV_CHECK(p.oh > 0 && p.ow > 0, op_name(c.op), ": ", resized_name, " has an empty plane");
+  SEPCONV_CHECK(p.h <= INT32_MAX && p.w <= INT32_MAX, op_name(c.op), ": ", image_name, " is too tall or wide");
   return p;
 }
 
@@ -284,7 +286,7 @@ void upsample2d_forward(const OpCall& c) {
     const auto& k = kernels_for<T>(c.ctx.isa).resample;
     const T* px = x.ptr<T>();
     if (!q.bilinear) {
-      const std::vector<int64_t> sh = nearest_sources(p.h, p.oh, q.scale_h), sw = nearest_sources(p.w, p.ow, q.scale_w);
+      const std::vector<int32_t> sh = nearest_sources(p.h, p.oh, q.scale_h), sw = nearest_sources(p.w, p.ow, q.scale_w);
       forward_by_row(c, p, out.ptr<T>(), p.ow, [&](int64_t plane, int64_t oh, T* out_row, T*) {
         k.gather(px + (plane * p.h + sh[size_t(oh)]) * p.w, sw.data(), out_row, size_t(p.ow));
       });
@@ -308,7 +310,7 @@ void upsample2d_backward(const OpCall& c) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa);
     if (!q.bilinear) {
-      const std::vector<int64_t> sh = nearest_sources(p.h, p.oh, q.scale_h), sw = nearest_sources(p.w, p.ow, q.scale_w);
+      const std::vector<int32_t> sh = nearest_sources(p.h, p.oh, q.scale_h), sw = nearest_sources(p.w, p.ow, q.scale_w);
       backward_by_plane(c, p, dy.ptr<T>(), dx.ptr<T>(), [&](const T* g, T* d, T*) {
         for (int64_t oh = 0; oh < p.oh; ++oh)
           k.resample.scatter_add(g + oh * p.ow, sw.data(), d + sh[size_t(oh)] * p.w, size_t(p.ow));

@@ -10,7 +10,12 @@
 
 #include <cstdint>
 
+#include "cpu/simd/polynomials.h"
+
 namespace sepconv::cpu::avx512 {
+
+// Lanes [0, n) of a 16-lane vector (none for n <= 0, all for n >= 16).
+inline __mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n > 0 ? n : 0)) - 1); }
 
 // int32 lanes riding along float lanes (argmax positions in max-pooling).
 struct IndexVec {
@@ -23,6 +28,7 @@ struct IndexVec {
   friend IndexVec operator+(IndexVec a, IndexVec b) { return {_mm512_add_epi32(a.v, b.v)}; }
   static IndexVec select(__mmask16 m, IndexVec a, IndexVec b) { return {_mm512_mask_blend_epi32(m, b.v, a.v)}; }
   void store(int32_t* p) const { _mm512_storeu_si512(p, v); }
+  void store_partial(int32_t* p, int n) const { _mm512_mask_storeu_epi32(p, lane_mask(n), v); }
 };
 
 struct VecF32 {
@@ -32,15 +38,18 @@ struct VecF32 {
   static constexpr int W = 16;
   __m512 v;
 
-  static __mmask16 tail_mask(int n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n > 0 ? n : 0)) - 1); }
+  static __mmask16 tail_mask(int n) { return lane_mask(n); }
   // Lanes [lo, hi) (either bound may lie outside [0, 16]).
   static __mmask16 range_mask(int lo, int hi) { return __mmask16(tail_mask(hi) & ~tail_mask(lo)); }
   static VecF32 load(const float* p) { return {_mm512_loadu_ps(p)}; }
   static VecF32 load_partial(const float* p, int n) { return {_mm512_maskz_loadu_ps(tail_mask(n), p)}; }
-  // p[0], p[2], ..., p[30]; reads nothing past p[30].
-  static VecF32 load_stride2(const float* p) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return {_mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_maskz_loadu_ps(0x7fff, p + 16))};
+  // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
+  static VecF32 gather(const float* base, const int32_t* index) {
+    return {_mm512_i32gather_ps(_mm512_loadu_si512(index), base, 4)};
+  }
+  static VecF32 gather_partial(const float* base, const int32_t* index, int n) {
+    const __mmask16 mask = tail_mask(n);
+    return {_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, _mm512_maskz_loadu_epi32(mask, index), base, 4)};
   }
   static VecF32 set1(float x) { return {_mm512_set1_ps(x)}; }
   static VecF32 zero() { return {_mm512_setzero_ps()}; }
@@ -76,26 +85,16 @@ struct VecF32 {
   static VecF32 max(VecF32 a, VecF32 b) { return {_mm512_max_ps(a.v, b.v)}; }
   static VecF32 min(VecF32 a, VecF32 b) { return {_mm512_min_ps(a.v, b.v)}; }
   static VecF32 sqrt(VecF32 a) { return {_mm512_sqrt_ps(a.v)}; }
-  // exp(x) = 2^n * exp(r) with n = round(x / ln2) and |r| <= ln2 / 2: Cephes' polynomial for
-  // exp(r) (about 1 ulp), and scalef for 2^n, which overflows to inf and underflows gradually.
+  // exp(x) = 2^n * exp(x - n*ln2), n = round(x / ln2); scalef applies 2^n with overflow to
+  // inf and gradual underflow.
   static VecF32 exp(VecF32 a) {
     const __m512 x = _mm512_min_ps(_mm512_set1_ps(89.f), _mm512_max_ps(_mm512_set1_ps(-110.f), a.v));  // NaN stays NaN
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.f)));
-    return {_mm512_scalef_ps(p, n)};
+    return {_mm512_scalef_ps(exp_remainder(VecF32{x}, VecF32{n}).v, n)};
   }
-  // log(x) = e*ln2 + log(f) with x = 2^e * f, f in [sqrt(1/2), sqrt(2)): Cephes' polynomial
-  // (about 1 ulp). Lanes outside the positive normal range (0, inf, NaN, negatives,
-  // subnormals) are rare here and go to the scalar library.
+  // log(x) from x = 2^e * f, f in [sqrt(1/2), sqrt(2)). Lanes outside the positive normal
+  // range (0, inf, NaN, negatives, subnormals) are rare here and go to the scalar library.
   static VecF32 log(VecF32 a) {
     const __mmask16 normal = _mm512_cmp_ps_mask(a.v, _mm512_set1_ps(1.17549435e-38f), _CMP_GE_OQ) &
                              _mm512_cmp_ps_mask(a.v, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
@@ -104,29 +103,8 @@ struct VecF32 {
     const __mmask16 upper = _mm512_cmp_ps_mask(f, _mm512_set1_ps(1.41421356f), _CMP_GT_OQ);
     f = _mm512_mask_mul_ps(f, upper, f, _mm512_set1_ps(0.5f));
     e = _mm512_mask_add_ps(e, upper, e, _mm512_set1_ps(1.f));
-    const __m512 m = _mm512_sub_ps(f, _mm512_set1_ps(1.f)), z = _mm512_mul_ps(m, m);
-    __m512 y = _mm512_set1_ps(7.0376836292e-2f);
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(-1.1514610310e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(1.1676998740e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(-1.2420140846e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(1.4249322787e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(-1.6668057665e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(2.0000714765e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(-2.4999993993e-1f));
-    y = _mm512_fmadd_ps(y, m, _mm512_set1_ps(3.3333331174e-1f));
-    y = _mm512_mul_ps(_mm512_mul_ps(y, m), z);
-    y = _mm512_fmadd_ps(e, _mm512_set1_ps(-2.12194440e-4f), y);
-    y = _mm512_fmadd_ps(z, _mm512_set1_ps(-0.5f), y);
-    VecF32 out{_mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), _mm512_add_ps(m, y))};
-    if (normal != 0xffff) {
-      alignas(64) float in[16], lanes[16];
-      _mm512_store_ps(in, a.v);
-      _mm512_store_ps(lanes, out.v);
-      for (int l = 0; l < 16; ++l)
-        if (!((normal >> l) & 1)) lanes[l] = __builtin_logf(in[l]);
-      out.v = _mm512_load_ps(lanes);
-    }
-    return out;
+    const VecF32 out = log_of_split(VecF32{f}, VecF32{e});
+    return normal == 0xffff ? out : log_fix_lanes(a, out, normal);
   }
   // a > b, or a is NaN: the rule by which a candidate replaces a running maximum (PyTorch's).
   static Mask gt_or_nan(VecF32 a, VecF32 b) {

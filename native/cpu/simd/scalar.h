@@ -15,6 +15,9 @@ struct IndexVec {
   friend IndexVec operator+(IndexVec a, IndexVec b) { return {a.v + b.v}; }
   static IndexVec select(bool m, IndexVec a, IndexVec b) { return {m ? a.v : b.v}; }
   void store(int32_t* p) const { *p = v; }
+  void store_partial(int32_t* p, int n) const {
+    if (n > 0) *p = v;
+  }
 };
 
 template <class T>
@@ -27,8 +30,9 @@ struct Vec {
 
   static Vec load(const T* p) { return {*p}; }
   static Vec load_partial(const T* p, int n) { return {n > 0 ? *p : T(0)}; }
-  // p[0], p[2], ..., p[2W-2]; reads nothing past p[2W-2].
-  static Vec load_stride2(const T* p) { return {*p}; }
+  // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
+  static Vec gather(const T* base, const int32_t* index) { return {base[*index]}; }
+  static Vec gather_partial(const T* base, const int32_t* index, int n) { return {n > 0 ? base[*index] : T(0)}; }
   static Vec set1(T x) { return {x}; }
   static Vec zero() { return {T(0)}; }
   void store(T* p) const { *p = v; }

@@ -65,6 +65,14 @@ async function decode(file: string, size: number): Promise<DecodedImage> {
   }
 }
 
+/** `stem`, or `stem-2`, `stem-3`, … when images of the same name come from different folders. */
+function uniqueStem(stem: string, used: Set<string>): string {
+  let name = stem;
+  for (let n = 2; used.has(name); n++) name = `${stem}-${n}`;
+  used.add(name);
+  return name;
+}
+
 function softmax(scores: ArrayLike<number>): number[] {
   const max = Math.max(...Array.from(scores));
   const exps = Array.from(scores, (s) => Math.exp(s - max));
@@ -96,6 +104,7 @@ export async function runPredict(options: PredictOptions, _context: JobContext):
 
   const predictions: Prediction[] = [];
   const files: [string, Buffer][] = [];
+  const usedStems = new Set<string>();
   for (const image of decoded) {
     const scores = noGrad(() => {
       const x = tensor(image.input, [1, 3, size, size]);
@@ -111,7 +120,7 @@ export async function runPredict(options: PredictOptions, _context: JobContext):
       continue;
     }
     const labels = argmaxClasses(scores.values, scores.shape);
-    const stem = basename(image.file, extname(image.file));
+    const stem = uniqueStem(basename(image.file, extname(image.file)), usedStems);
     const { mask, overlay } = await maskPictures(image.file, labels, size, image.width, image.height);
     const counts = new Array<number>(identity.numClasses).fill(0);
     for (const l of labels) counts[l]!++;

@@ -211,7 +211,8 @@ describe('sepconv compare', () => {
 
 describe('sepconv eval and predict', () => {
   it('evaluates a checkpoint and prints parseable metrics', async () => {
-    const run = await sepconv(['eval', '--checkpoint', join(out('segnet-dsc'), 'best.safetensors'), '--data-dir', petsDir, '--json']);
+    // No --data-dir: the checkpoint's run says where it trained.
+    const run = await sepconv(['eval', '--checkpoint', join(out('segnet-dsc'), 'best.safetensors'), '--json']);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ model: 'segnet', conv: 'dsc', dataset: 'pets', split: 'test', items: 4 });

@@ -17,7 +17,7 @@ const CHECKPOINT_FLAGS: Record<string, Flag> = {
 
 const EVAL_FLAGS: Record<string, Flag> = {
   ...CHECKPOINT_FLAGS,
-  'data-dir': { key: 'dataDir', kind: 'string', value: 'DIR', help: 'folder holding the data set (default $SEPCONV_DATA, else ./datasets)' },
+  'data-dir': { key: 'dataDir', kind: 'string', value: 'DIR', help: "folder holding the data set (default: the checkpoint's run's, else $SEPCONV_DATA, else ./datasets)" },
   split: { key: 'split', kind: 'string', value: 'test|train', help: 'default test' },
   'batch-size': { key: 'batchSize', kind: 'number', value: 'B', help: 'default 64' },
   limit: { key: 'limit', kind: 'number', value: 'N', help: 'evaluate the first N items' },

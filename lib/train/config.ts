@@ -3,6 +3,7 @@
  * presets that reproduce the reference experiments, defaults, and validation with messages
  * that list the accepted values.
  */
+import { resolve } from 'node:path';
 import { SepconvError } from '../errors.js';
 import type { Task } from './pictures.js';
 
@@ -157,7 +158,8 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
     model,
     conv,
     dataset,
-    dataDir: o.dataDir ?? null,
+    // Absolute, so the run's config.json still finds the data from another directory.
+    dataDir: o.dataDir == null ? null : resolve(o.dataDir),
     epochs: integer(flagName('epochs'), o.epochs ?? 10, 1),
     batchSize: integer(flagName('batchSize'), o.batchSize ?? 64, 1),
     lr: positive(flagName('lr'), o.lr ?? 1e-3),

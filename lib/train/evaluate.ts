@@ -2,6 +2,8 @@
  * `evaluate`: a checkpoint's loss and metrics on a data split (the task behind
  * `sepconv eval`). Runs in the worker of `sc.train.evaluate`.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { native } from '../native.js';
 import type { ConvKind, DatasetName, ModelName } from './config.js';
 import { taskOf } from './config.js';
@@ -9,13 +11,14 @@ import { evalLoader, openSplit } from './data.js';
 import type { Split } from './data.js';
 import { evaluateBatches, metricColumns } from './epoch.js';
 import type { MetricsRow } from './files.js';
+import { RUN_FILES } from './rundir.js';
 import { loadCheckpointModel } from './setup.js';
 import type { JobContext } from './worker.js';
 
 export interface EvaluateOptions {
   /** A weights file written by `fit` (or any state dict of a sepconv model with `model`/`conv`). */
   checkpoint: string;
-  /** The folder holding the data set (default: $SEPCONV_DATA, else ./datasets). */
+  /** The folder holding the data set (default: the one the checkpoint's run trained on, else $SEPCONV_DATA, else ./datasets). */
   dataDir?: string;
   /** 'test' (default) or 'train' (Pets: trainval). */
   split?: Split;
@@ -42,12 +45,22 @@ export interface EvaluateResult {
   seconds: number;
 }
 
+/** The data folder of the run a checkpoint sits in (its config.json), if it named one. */
+function trainedOn(checkpoint: string): string | null {
+  try {
+    const { config } = JSON.parse(readFileSync(join(dirname(checkpoint), RUN_FILES.config), 'utf8')) as { config?: { dataDir?: unknown } };
+    return typeof config?.dataDir === 'string' ? config.dataDir : null;
+  } catch {
+    return null; // not in a run directory: the usual data-folder rule applies
+  }
+}
+
 export async function runEvaluate(options: EvaluateOptions, context: JobContext): Promise<EvaluateResult> {
   if (options.threads !== undefined) native.setNumThreads(options.threads);
   const { model, identity } = await loadCheckpointModel(options.checkpoint, options);
   const split = options.split ?? 'test';
   const dataset = await openSplit(identity.dataset, split, {
-    dir: options.dataDir ?? null,
+    dir: options.dataDir ?? trainedOn(options.checkpoint),
     imageSize: identity.imageSize,
     limit: options.limit ?? null,
     warn: (message) => context.emit({ type: 'warning', message }),

@@ -2,13 +2,12 @@
 // files, metrics, exact resume, Ctrl-C, NaN stop and refusals.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as sc from '../dist/index.js';
-import { writeTinyCifar, writeTinyPets } from './helpers/tiny-datasets.js';
+import { makeCifarDir, tempDir, writePet, writeSplit } from './helpers/datasets.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
 
@@ -33,14 +32,14 @@ function sepconv(args: string[], env: Record<string, string> = {}, onStdout?: (t
   });
 }
 
-const root = mkdtempSync(join(tmpdir(), 'sepconv-cli-'));
-const cifarDir = join(root, 'cifar');
-const petsDir = join(root, 'pets');
+let root = '';
+let cifarDir = '';
+let petsDir = '';
 const out = (name: string): string => join(root, 'runs', name);
 
 /** Small, fast settings: 24 training items in batches of 8 (3 steps per epoch). */
 const vggArgs = (name: string, ...extra: string[]): string[] => [
-  'train', '--model', 'vgg', '--data-dir', cifarDir, '--epochs', '2', '--batch-size', '8', '--limit', '24', '--val-limit', '16', '--out', out(name), ...extra,
+  'train', '--model', 'vgg', '--data-dir', cifarDir, '--epochs', '2', '--batch-size', '8', '--limit', '24', '--out', out(name), ...extra,
 ];
 const segnetArgs = (name: string, ...extra: string[]): string[] => [
   'train', '--model', 'segnet', '--data-dir', petsDir, '--image-size', '32', '--epochs', '2', '--batch-size', '4', '--limit', '8', '--val-limit', '4',
@@ -53,8 +52,14 @@ const learned = (rows: Record<string, number>[]): Record<string, number>[] =>
   rows.map(({ trainSeconds: _t, epochSeconds: _e, imagesPerSecond: _i, peakRssMB: _p, peakTensorMB: _m, ...rest }) => rest);
 
 beforeAll(async () => {
-  writeTinyCifar(cifarDir, { perBatch: 8, test: 16 });
-  await writeTinyPets(petsDir, { trainval: 8, test: 4 });
+  root = await tempDir('cli-train');
+  // CIFAR: 8 records per batch file (40 training, 8 test); Pets: 8 trainval and 4 test photos of varied sizes.
+  cifarDir = await makeCifarDir(join(root, 'cifar'), 8);
+  petsDir = join(root, 'pets');
+  const names = Array.from({ length: 12 }, (_, i) => `Abyssinian_${i + 1}`);
+  for (const [i, name] of names.entries()) await writePet(petsDir, name, 40 + (i % 3) * 12, 36 + (i % 2) * 10);
+  await writeSplit(petsDir, 'trainval', names.slice(0, 8).map((n) => `${n} 1 1 1`));
+  await writeSplit(petsDir, 'test', names.slice(8).map((n) => `${n} 1 1 1`));
 });
 
 describe('sepconv train: classification (vgg)', () => {

@@ -1,18 +1,16 @@
 // sc.train.fit from code: runs in a worker thread, streams events, stops on an AbortSignal
 // and resumes; bad options reject before any work.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sc from '../dist/index.js';
 type FitEvent = sc.train.FitEvent;
-import { writeTinyCifar } from './helpers/tiny-datasets.js';
+import { makeCifarDir, tempDir } from './helpers/datasets.js';
 
-const root = mkdtempSync(join(tmpdir(), 'sepconv-fit-'));
+let root = '';
 const options = (out: string) => ({ model: 'vgg' as const, conv: 'dsc' as const, dataDir: root, epochs: 2, batchSize: 8, limit: 24, valLimit: 8, out: join(root, out) });
 
-beforeAll(() => {
-  writeTinyCifar(root, { perBatch: 8, test: 8 });
+beforeAll(async () => {
+  root = await makeCifarDir(await tempDir('fit'), 8); // 40 training and 8 test records
 });
 
 describe('sc.train.fit', () => {

@@ -34,6 +34,10 @@ describe('sepconv summary', () => {
     expect(r.stdout).toMatch(/^├─input_bn \(BatchNorm2d\)\s+\[4, 1, 64, 64\]\s+2\s/m);
     expect(r.stdout).not.toContain('enc.0.0');
     expect(sepconv('summary', '--model', 'mobilenet', '--width-multiplier', '0.25', '--input', '2x3x32x32').stdout).toMatch(/^MobileNet\s+\[2, 10\]/m);
+    const unet = sepconv('summary', '--model', 'unet', '--decoder', 'upsample', '--base-width', '8', '--conv', 'dsc', '--input', '1x64x64');
+    expect(unet.code).toBe(0);
+    expect(unet.stdout).toMatch(/^UNet\s+\[1, 3, 64, 64\]/m);
+    expect(unet.stdout).toMatch(/^│ ├─up\.0\.0 \(Upsample\)\s+\[1, 128, 8, 8\]/m);
   });
 
   it('--compare puts regular and DSC side by side with ratios', () => {

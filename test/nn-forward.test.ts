@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as sc from '../dist/index.js';
 import { expectClose } from './helpers/gradcheck.js';
@@ -17,6 +20,11 @@ describe('layer forward passes', () => {
       new nn.ConvTranspose2d(4, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }),
       new nn.BatchNorm2d(4),
       new nn.ReLU(),
+      new nn.Dropout(0.3),
+      new nn.AvgPool2d(2),
+      new nn.AdaptiveAvgPool2d([2, 3]),
+      new nn.Upsample({ scaleFactor: 2 }),
+      new nn.Upsample({ size: [5, 7], mode: 'bilinear', alignCorners: true }),
       new nn.Flatten(),
     ];
     for (const layer of layers) expect(layer.call(x).shape, String(layer)).toEqual(layer.outputShape(x.shape));
@@ -65,6 +73,25 @@ describe('layer forward passes', () => {
     expect(bn.numBatchesTracked.item()).toBe(1);
   });
 
+  it('Dropout drops in training and is the identity in eval', () => {
+    sc.manualSeed(15);
+    const drop = new nn.Dropout(0.5);
+    const x = sc.ones([1000]);
+    const y = values(drop.call(x));
+    const kept = y.filter((v) => v !== 0);
+    expect(kept.every((v) => v === 2)).toBe(true);
+    expect(kept.length).toBeGreaterThan(400);
+    expect(kept.length).toBeLessThan(600);
+    drop.eval();
+    expect(drop.call(x)).toBe(x);
+  });
+
+
+  it('Upsample nearest repeats pixels', () => {
+    const x = sc.tensor([1, 2, 3, 4], [1, 1, 2, 2]);
+    expect(values(new nn.Upsample({ scaleFactor: 2 }).call(x))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+  });
+
   it('MaxPool2d indices feed MaxUnpool2d back to the argmax positions', () => {
     const x = sc.tensor([1, 5, 2, 0, 3, 4, 9, 8, 7, 6, 1, 2, 0, 0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 5, 5]);
     const pool = new nn.MaxPool2d(2, { returnIndices: true });
@@ -106,6 +133,9 @@ describe('model forward passes on a small batch, both variants', () => {
   const cases: [string, (conv: 'regular' | 'dsc') => sc.nn.AnyModule, number[], number[]][] = [
     ['vgg', (conv) => sc.models.vgg({ conv }), [2, 3, 32, 32], [2, 10]],
     ['segnet', (conv) => sc.models.segnet({ conv }), [2, 3, 32, 32], [2, 3, 32, 32]],
+    ['unet transpose', (conv) => sc.models.unet({ conv, baseWidth: 8 }), [2, 3, 32, 32], [2, 3, 32, 32]],
+    ['unet upsample', (conv) => sc.models.unet({ conv, baseWidth: 8, decoder: 'upsample', numClasses: 2 }), [1, 3, 16, 32], [1, 2, 16, 32]],
+    ['mobilenet', (conv) => sc.models.mobilenet({ conv, widthMultiplier: 0.25 }), [2, 3, 32, 32], [2, 10]],
   ];
   for (const [name, build, input, output] of cases)
     it(name, () => {
@@ -134,5 +164,22 @@ describe('state dict round trip', () => {
     b.loadStateDict(a.stateDict());
     expect(values(sc.noGrad(() => b.call(x)))).toEqual(ya);
     expect(b.inputBn.numBatchesTracked.item()).toBe(1);
+  });
+
+  it('survives a safetensors checkpoint file', () => {
+    sc.manualSeed(21);
+    const a = sc.models.vgg({ conv: 'dsc' }).eval();
+    const x = sc.randn([2, 3, 32, 32]);
+    const dir = mkdtempSync(join(tmpdir(), 'sepconv-nn-'));
+    try {
+      const path = join(dir, 'vgg-dsc.safetensors');
+      sc.save(a.stateDict(), path);
+      sc.manualSeed(22);
+      const b = sc.models.vgg({ conv: 'dsc' }).eval();
+      b.loadStateDict(sc.load(path));
+      expect(values(sc.noGrad(() => b.call(x)))).toEqual(values(sc.noGrad(() => a.call(x))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

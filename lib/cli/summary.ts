@@ -2,14 +2,14 @@
 import { compareSummaries, summary } from '../nn/summary.js';
 import type { ModelSummary } from '../nn/summary.js';
 import { CONV_KINDS, MODELS } from '../models/index.js';
-import type { ConvKind } from '../models/index.js';
+import type { ConvKind, ModelName } from '../models/index.js';
 import { mobilenet } from '../models/mobilenet.js';
 import { unet } from '../models/unet.js';
-import type { AnyModule } from '../nn/index.js';
+import type { TensorModule } from '../nn/index.js';
 import { choice, dims, parseOptions, positiveNumber, UsageError } from './command.js';
 import type { CliIO, Command, OptionValues } from './command.js';
 
-const MODEL_NAMES = Object.keys(MODELS) as (keyof typeof MODELS)[];
+const MODEL_NAMES = Object.keys(MODELS) as ModelName[];
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -56,8 +56,7 @@ function onlyFor(values: Values, flag: 'width-multiplier' | 'decoder' | 'base-wi
 }
 
 /** The model builder the flags describe (for the input's channel count), for either conv kind. */
-function modelBuilder(values: Values, inChannels: number): (conv: ConvKind) => AnyModule {
-  const name = values.model as keyof typeof MODELS;
+function modelBuilder(name: ModelName, values: Values, inChannels: number): (conv?: ConvKind) => TensorModule {
   onlyFor(values, 'width-multiplier', name, 'mobilenet');
   onlyFor(values, 'decoder', name, 'unet');
   onlyFor(values, 'base-width', name, 'unet');
@@ -74,9 +73,8 @@ function modelBuilder(values: Values, inChannels: number): (conv: ConvKind) => A
   return (conv) => MODELS[name].build({ conv, numClasses, inChannels });
 }
 
-function inputShape(values: Values): number[] {
-  const entry = MODELS[values.model as keyof typeof MODELS];
-  const given = values.input === undefined ? [...entry.defaultInput] : dims('input', values.input);
+function inputShape(name: ModelName, values: Values): number[] {
+  const given = values.input === undefined ? [...MODELS[name].defaultInput] : dims('input', values.input);
   if (given.length !== 3 && given.length !== 4) throw new UsageError(`--input expects CxHxW or NxCxHxW but received '${values.input}'`);
   if (given.length === 4 && values.batch !== undefined) throw new UsageError('--batch and a 4-D --input (NxCxHxW) exclude each other');
   const batch = values.batch === undefined ? 1 : positiveNumber('batch', values.batch, true);
@@ -95,9 +93,9 @@ function run(argv: string[], io: CliIO): number {
     return 0;
   }
   if (values.model === undefined) throw new UsageError(`--model is required (one of: ${MODEL_NAMES.join(', ')})`);
-  choice('model', values.model, MODEL_NAMES);
-  const shape = inputShape(values);
-  const build = modelBuilder(values, shape[1]!);
+  const name = choice('model', values.model, MODEL_NAMES);
+  const shape = inputShape(name, values);
+  const build = modelBuilder(name, values, shape[1]!);
   const depth = values.depth === undefined ? undefined : positiveNumber('depth', values.depth, true);
   const opts = { print: false, depth };
   if (values.compare) {
@@ -107,7 +105,7 @@ function run(argv: string[], io: CliIO): number {
     return 0;
   }
   const conv = values.conv === undefined ? undefined : choice('conv', values.conv, CONV_KINDS);
-  const result = summary(build(conv ?? (values.model === 'mobilenet' ? 'dsc' : 'regular')), shape, opts);
+  const result = summary(build(conv), shape, opts);
   io.out(values.json ? JSON.stringify(asJson(result), null, 2) : result.text);
   return 0;
 }

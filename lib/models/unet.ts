@@ -3,7 +3,7 @@ import { describe, invalidArg } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { Conv2d, ConvTranspose2d, MaxPool2d, Module, ModuleList, Sequential, Upsample } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
-import { cat } from '../nn/ops.js';
+import { cat } from '../functional/concat.js';
 import { doubleConv, expectPoolableInput, positiveInt, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 

@@ -2,7 +2,7 @@
 import { relu } from '../functional/elementwise.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { Layer, rangeArg } from './layer.js';
-import { dropout } from './ops.js';
+import { dropout } from '../functional/dropout.js';
 
 /**
  * max(x, 0), elementwise.

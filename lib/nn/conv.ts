@@ -9,7 +9,8 @@ import type { Shape, Tensor } from '../tensor.js';
 import { expectNCHW, initLikePyTorch, intArg, Layer, slidingOutput } from './layer.js';
 import type { Window } from './layer.js';
 import { Module } from './module.js';
-import { conv2d, convTranspose2d, depthwiseConv2d } from './ops.js';
+import { conv2d, convTranspose2d } from '../functional/conv.js';
+import { depthwiseConv2d } from '../functional/depthwise.js';
 
 type Pair = number | [number, number];
 

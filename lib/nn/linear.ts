@@ -4,7 +4,7 @@ import { flatten } from '../functional/elementwise.js';
 import { empty, numelOf } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { initLikePyTorch, intArg, Layer } from './layer.js';
-import { linear } from './ops.js';
+import { linear } from '../functional/linear.js';
 
 /**
  * y = x·Wᵀ + b over the last dim (PyTorch's nn.Linear): weight [out, in], bias [out];

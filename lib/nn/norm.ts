@@ -2,7 +2,7 @@
 import { full, runKernel, zeros } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { expectNCHW, intArg, Layer, rangeArg } from './layer.js';
-import { batchNorm2d } from './ops.js';
+import { batchNorm2d } from '../functional/norm.js';
 
 export interface BatchNorm2dOptions {
   /** Added to the variance for stability. Default 1e-5. */

@@ -6,7 +6,9 @@ import type { Shape, Tensor } from '../tensor.js';
 import { expectNCHW, Layer, slidingOutput } from './layer.js';
 import type { Window } from './layer.js';
 import { Module } from './module.js';
-import { adaptiveAvgPool2d, avgPool2d, interpolate, maxPool2d, maxUnpool2d } from './ops.js';
+import { adaptiveAvgPool2d, avgPool2d } from '../functional/avgpool.js';
+import { interpolate } from '../functional/interpolate.js';
+import { maxPool2d, maxUnpool2d } from '../functional/pool.js';
 
 type Pair = number | [number, number];
 

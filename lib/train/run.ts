@@ -353,8 +353,6 @@ function imageTensor(image: Uint8Array, size: number): Tensor {
 /** Runs a training job: see `fit`. */
 export async function runFit(config: TrainConfig, mode: RunMode, context: JobContext): Promise<FitResult> {
   if (config.threads !== null) native.setNumThreads(config.threads);
-  if (config.device === 'cuda' && !native.backend().cuda)
-    throw new Error('--device cuda: this build has no usable CUDA device (sc.backend().cuda is false); use --device cpu');
   const data = await openRunData(config, (message) => context.emit({ type: 'warning', message }));
   manualSeed(config.seed);
   const model = buildModel(config.model, config.conv, data.classes.length);

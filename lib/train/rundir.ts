@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { native } from '../native.js';
 import { configError, flagName, quoted, resolveConfig, RESUMABLE_CHANGES } from './config.js';
 import type { TrainConfig, TrainOptions } from './config.js';
 
@@ -72,6 +73,13 @@ function readConfig(dir: string): TrainConfig {
  * `overwrite` is set.
  */
 export function planRun(options: TrainOptions & RunOptions): RunPlan {
+  const plan = planRunConfig(options);
+  if (plan.config.device === 'cuda' && !native.backend().cuda)
+    throw configError('--device cuda: this build has no usable CUDA device (sc.backend().cuda is false); use --device cpu');
+  return plan;
+}
+
+function planRunConfig(options: TrainOptions & RunOptions): RunPlan {
   const { resume, overwrite, ...trainOptions } = options;
   if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a run, or replace it');
   if (resume === undefined) {

@@ -70,6 +70,9 @@ export function taskOf(dataset: DatasetName): Task {
 /**
  * Preset values. segnet-article decays the regular network's learning rate with
  * StepLR(7, 0.7) and trains the DSC one without a scheduler, as the article did.
+ *
+ * @example
+ * sc.train.presetValues('segnet-article', 'dsc').scheduler; // 'none'
  */
 export function presetValues(preset: (typeof PRESETS)[number], conv: ConvKind): TrainOptions {
   if (preset === 'keras-vgg')

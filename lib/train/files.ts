@@ -35,12 +35,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 /** One row per epoch; values are numbers (NaN/Infinity are written as null). */
 export type MetricsRow = Record<string, number>;
 
-/** metrics.jsonl: one flat JSON object per line. */
+/**
+ * metrics.jsonl: one flat JSON object per line.
+ *
+ * @example
+ * sc.train.metricsJsonl([{ epoch: 1, trainLoss: 1.5 }]); // '{"epoch":1,"trainLoss":1.5}\n'
+ */
 export function metricsJsonl(rows: readonly MetricsRow[]): string {
   return rows.map((row) => JSON.stringify(row) + '\n').join('');
 }
 
-/** metrics.csv: a header with every key in order of first appearance, one line per row. */
+/**
+ * metrics.csv: a header with every key in order of first appearance, one line per row.
+ *
+ * @example
+ * sc.train.metricsCsv([{ epoch: 1, valLoss: 0.9 }]); // 'epoch,valLoss\n1,0.9\n'
+ */
 export function metricsCsv(rows: readonly MetricsRow[]): string {
   const columns: string[] = [];
   for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
@@ -48,7 +58,12 @@ export function metricsCsv(rows: readonly MetricsRow[]): string {
   return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n';
 }
 
-/** Parses metrics.jsonl text back into rows (nulls become NaN). */
+/**
+ * Parses metrics.jsonl text back into rows (nulls become NaN).
+ *
+ * @example
+ * const rows = sc.train.parseMetricsJsonl(readFileSync('runs/vgg-dsc/metrics.jsonl', 'utf8'));
+ */
 export function parseMetricsJsonl(text: string): MetricsRow[] {
   return text
     .split('\n')

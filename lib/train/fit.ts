@@ -69,7 +69,14 @@ export async function fit(options: FitOptions, handlers?: JobHandlers): Promise<
   return startFit(planRun(options), handlers);
 }
 
-/** Trains a run already planned (validated) by `planRun`. */
+/**
+ * Trains a run already planned (validated) by `planRun`, so a caller can report bad options
+ * before anything starts.
+ *
+ * @example
+ * const plan = sc.train.planRun({ preset: 'keras-vgg', conv: 'dsc' }); // throws on bad options
+ * const result = await sc.train.startFit(plan);
+ */
 export function startFit(plan: RunPlan, handlers?: JobHandlers): Promise<FitResult> {
   return runInWorker<FitResult>({ kind: 'fit', config: plan.config, mode: plan.mode }, handlers);
 }

@@ -107,7 +107,12 @@ export function argmaxClasses(scores: ArrayLike<number>, shape: readonly number[
   return labels;
 }
 
-/** The `k` best classes of one score vector, best first (for `predict`'s top-5). */
+/**
+ * The `k` best classes of one score vector, best first (for `predict`'s top-5).
+ *
+ * @example
+ * sc.train.topK([0.1, 0.7, 0.2], 2); // [{ index: 1, score: 0.7 }, { index: 2, score: 0.2 }]
+ */
 export function topK(scores: ArrayLike<number>, k: number): { index: number; score: number }[] {
   return Array.from(scores, (score, index) => ({ index, score }))
     .sort((a, b) => b.score - a.score || a.index - b.index)

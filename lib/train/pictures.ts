@@ -46,7 +46,12 @@ export function curvePanels(runs: readonly CurveRun[], task: Task): Panel[] {
     : [panel('Loss', 'cross-entropy', 'Loss'), panel('Pixel accuracy', 'pixel accuracy', 'PixelAccuracy'), panel('Mean IoU', 'mean IoU', 'MeanIoU')];
 }
 
-/** curves.png bytes for the given runs. */
+/**
+ * curves.png bytes for the given runs.
+ *
+ * @example
+ * writeFileSync('curves.png', await sc.train.renderCurves([{ label: '', color: '#4e79a7', rows }], 'classification'));
+ */
 export function renderCurves(runs: readonly CurveRun[], task: Task): Promise<Buffer> {
   return renderCharts(curvePanels(runs, task));
 }
@@ -93,6 +98,9 @@ function blit(canvas: Buffer, canvasWidth: number, x0: number, y0: number, size:
 /**
  * The masks grid: one column per sample; rows input, ground truth, prediction; a title on
  * top and a colour legend of `classes` below. Returns PNG bytes.
+ *
+ * @example
+ * const png = await sc.train.renderMaskGrid([{ image, target: mask, predicted }], 128, ['pet', 'background', 'border'], 'epoch 3');
  */
 export async function renderMaskGrid(samples: readonly MaskSample[], size: number, classes: readonly string[], title: string): Promise<Buffer> {
   const scale = Math.max(1, Math.round(128 / size));
@@ -129,7 +137,12 @@ export async function renderMaskGrid(samples: readonly MaskSample[], size: numbe
     .toBuffer();
 }
 
-/** Frames (PNG bytes of equal size) as a looping animated GIF; the last frame lingers. */
+/**
+ * Frames (PNG bytes of equal size) as a looping animated GIF; the last frame lingers.
+ *
+ * @example
+ * writeFileSync('masks.gif', await sc.train.renderGif([frame1, frame2, frame3]));
+ */
 export async function renderGif(frames: readonly Buffer[], frameMs = 700): Promise<Buffer> {
   const delay = frames.map((_, i) => (i === frames.length - 1 ? frameMs * 3 : frameMs));
   const animation = frames.length === 1 ? sharp(frames[0]) : sharp(frames.slice(), { join: { animated: true } });

@@ -8,7 +8,12 @@ import type { MetricsRow } from './files.js';
 
 const fixed = (v: number | undefined, digits: number): string => (v === undefined ? '–' : Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
-/** The one-line summary of an epoch, e.g. `epoch 3/10  train loss 0.812 acc 0.713 | val …`. */
+/**
+ * The one-line summary of an epoch.
+ *
+ * @example
+ * sc.train.epochLine(row, 10, true); // 'epoch  3/10  train loss 0.8120 acc 0.7130 | val loss … (best)'
+ */
 export function epochLine(row: MetricsRow, epochs: number, best: boolean): string {
   const part = (prefix: 'train' | 'val'): string => {
     const metrics = [
@@ -37,7 +42,15 @@ export interface ProgressOptions {
   warn?: (line: string) => void;
 }
 
-/** Turns a run's events into terminal output. Call `handle` for each event, `stop` at the end. */
+/**
+ * Turns a run's events into terminal output, as `sepconv train` shows it. Call `handle` for
+ * each event, `stop` at the end.
+ *
+ * @example
+ * const printer = new sc.train.ProgressPrinter();
+ * await sc.train.fit(options, { onEvent: (e) => printer.handle(e) });
+ * printer.stop();
+ */
 export class ProgressPrinter {
   private bar: cliProgress.SingleBar | null = null;
   private epochs = 0;

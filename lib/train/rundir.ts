@@ -71,6 +71,9 @@ function readConfig(dir: string): TrainConfig {
  * the base and explicit options must agree with it (except epochs, threads, data dir);
  * otherwise the options are resolved and an existing run in `out` is refused unless
  * `overwrite` is set.
+ *
+ * @example
+ * const { config, mode } = sc.train.planRun({ resume: 'runs/vgg-dsc', epochs: 20 }); // mode 'resume'
  */
 export function planRun(options: TrainOptions & RunOptions): RunPlan {
   const plan = planRunConfig(options);

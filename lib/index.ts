@@ -17,6 +17,8 @@ export type { Shape, TensorOptions, RngState } from './tensor.js';
 export type { DType, FloatDType, Device } from './dtype.js';
 export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
+export { profileKernels, formatKernelProfile } from './profiler.js';
+export type { KernelStat } from './profiler.js';
 export * as F from './functional/index.js';
 export * as data from './data/index.js';
 export * as optim from './optim/index.js';

@@ -10,6 +10,7 @@ import { arrayCtor, dtypeOfArray, dtypeSize, DTYPE_CODE, isDType, isFloat } from
 import type { AnyTypedArray, Device, DType, TypedArrayFor } from './dtype.js';
 import { describe, invalidArg, opError, shapeStr } from './errors.js';
 import { native, opId } from './native.js';
+import { isProfiling, recordKernel } from './profiler.js';
 import type { StorageHandle } from './native.js';
 import type { GradNode } from './autograd/graph.js';
 import { runBackward } from './autograd/graph.js';
@@ -333,7 +334,10 @@ export function runKernel(op: string, inputs: readonly Tensor[], outputs: readon
     meta[base + 2] = t.shape.length;
     for (let d = 0; d < t.shape.length; d++) meta[base + 3 + d] = t.shape[d]!;
   }
+  if (!isProfiling()) return native.run(opId(op), handles, meta, Float64Array.from(params), inputs.length);
+  const start = performance.now();
   native.run(opId(op), handles, meta, Float64Array.from(params), inputs.length);
+  recordKernel(op, operands.map((t) => t.shape), performance.now() - start);
 }
 
 /** An uninitialised tensor (contents undefined until written). */

@@ -114,3 +114,17 @@ describe('backend', () => {
     expect(b.cuda).toBe(false);
   });
 });
+
+describe('profileKernels', () => {
+  it('counts the native kernels a function runs, by op and shapes', () => {
+    const x = sc.ones([4, 5]);
+    const { result, stats } = sc.profileKernels(() => x.mul(2).add(1).mul(3).sum().item());
+    expect(result).toBe(180);
+    const affine = stats.find((s) => s.op === 'affine');
+    expect(affine?.calls).toBe(3);
+    expect(affine?.shapes).toBe('[4, 5] [4, 5]');
+    expect(stats.some((s) => s.op === 'sum_to')).toBe(true);
+    expect(sc.formatKernelProfile(stats)).toMatch(/^kernel time [\d.]+ ms\nby op:\n(.*\n)* {2}affine +[\d.]+ ms/);
+    expect(() => sc.profileKernels(() => sc.profileKernels(() => 0))).toThrow('profileKernels: already profiling');
+  });
+});

@@ -92,11 +92,11 @@ void depthwise_conv2d_forward(const OpCall& c) {
     // Planes in (image, output channel) order: the m planes that read one input plane are
     // neighbours, so that plane is still in cache for the later ones.
     c.ctx.pool.parallel_for(size_t(s.batch * s.out_channels), plane_grain(s.out_plane), [&](size_t begin, size_t end) {
-      for (size_t p = begin; p < end; ++p) {
-        const int64_t n = int64_t(p) / s.out_channels, o = int64_t(p) % s.out_channels;
-        k.forward_plane(s.g, px + (n * s.channels + o / s.multiplier) * s.in_plane, pw + o * s.kernel_size,
-                        pb ? pb[o] : T(0), po + int64_t(p) * s.out_plane);
-      }
+      k.forward(s.g, int(end - begin), [&](int i) {
+        const int64_t p = int64_t(begin) + i, n = p / s.out_channels, o = p % s.out_channels;
+        return DepthwiseForwardPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane, pw + o * s.kernel_size,
+                                        pb ? pb[o] : T(0), po + p * s.out_plane};
+      });
     });
   });
 }
@@ -111,13 +111,12 @@ void depthwise_conv2d_backward_input(const OpCall& c) {
     T* pdx = dx.ptr<T>();
     const size_t grain = plane_grain(s.in_plane * s.multiplier);
     c.ctx.pool.parallel_for(size_t(s.batch * s.channels), grain, [&](size_t begin, size_t end) {
-      for (size_t p = begin; p < end; ++p) {
-        const int64_t channel = int64_t(p) % s.channels;
+      k.backward_input(s.g, int(s.multiplier), int(end - begin), [&](int i) {
         // Input plane p = (n, c) collects output planes (n, c*m + k): consecutive in memory.
-        k.backward_input_plane(s.g, pdy + int64_t(p) * s.multiplier * s.out_plane, s.out_plane,
-                               pw + channel * s.multiplier * s.kernel_size, int(s.multiplier),
-                               pdx + int64_t(p) * s.in_plane);
-      }
+        const int64_t p = int64_t(begin) + i, channel = p % s.channels;
+        return DepthwiseInputGradPlane<T>{pdy + p * s.multiplier * s.out_plane,
+                                          pw + channel * s.multiplier * s.kernel_size, pdx + p * s.in_plane};
+      });
     });
   });
 }
@@ -142,14 +141,20 @@ void depthwise_conv2d_backward_weight(const OpCall& c) {
     const T *px = x.ptr<T>(), *pdy = dy.ptr<T>();
     c.ctx.pool.run(tasks, [&](int task) {
       double* sums = partial.data() + size_t(task) * out_channels * sums_per_channel;
-      for (int64_t u = units * task / tasks; u < units * (task + 1) / tasks; ++u) {
-        const int64_t channel = u / s.batch, n = u % s.batch;
+      const int64_t begin = units * task / tasks, end = units * (task + 1) / tasks;
+      // The task's units, one input channel (and its images n0 <= n < n1) at a time.
+      for (int64_t u = begin; u < end;) {
+        const int64_t channel = u / s.batch, n0 = u % s.batch, n1 = std::min(s.batch, n0 + (end - u));
         for (int64_t m = 0; m < s.multiplier; ++m) {
           const int64_t o = channel * s.multiplier + m;
           double* channel_sums = sums + o * sums_per_channel;
-          k.backward_weight_plane(s.g, px + (n * s.channels + channel) * s.in_plane,
-                                  pdy + (n * out_channels + o) * s.out_plane, channel_sums, channel_sums + kernel_size);
+          k.backward_weight(s.g, int(n1 - n0), [&](int i) {
+            const int64_t n = n0 + i;
+            return DepthwiseWeightGradPlane<T>{px + (n * s.channels + channel) * s.in_plane,
+                                               pdy + (n * out_channels + o) * s.out_plane};
+          }, channel_sums, channel_sums + kernel_size);
         }
+        u += n1 - n0;
       }
     });
     T* pdw = dw.ptr<T>();

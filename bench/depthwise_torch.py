@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch CPU peer for bench/depthwise.mjs: times depthwise 3x3 conv ops on request.
 
-Reads JSON lines from stdin, one request each:
+Usage: depthwise_torch.py [threads] [wall|cpu]. Reads JSON lines from stdin, one request each:
   {"shape": [N, C, H, W], "stride": 1, "layout": "nchw" | "channels_last",
    "op": "forward" | "backward_input" | "backward_weight", "reps": 7}
 and answers each with one JSON line {"ms": [...per-rep times...]}, so the caller can
@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+# "cpu": process CPU time (meaningful with 1 thread), else wall-clock.
+clock = time.process_time if len(sys.argv) > 2 and sys.argv[2] == "cpu" else time.perf_counter
 torch.manual_seed(0)
 cache = {}
 
@@ -56,9 +58,9 @@ def main():
         run()  # warm-up (first touch, oneDNN primitive creation)
         times = []
         for _ in range(req.get("reps", 7)):
-            t0 = time.perf_counter()
+            t0 = clock()
             run()
-            times.append((time.perf_counter() - t0) * 1e3)
+            times.append((clock() - t0) * 1e3)
         print(json.dumps({"ms": times}), flush=True)
 
 

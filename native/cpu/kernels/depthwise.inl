@@ -25,6 +25,17 @@
 #define SEPCONV_DW_UNROLL
 #endif
 
+// Keeps a loaded vector in a register. GCC otherwise folds the load into every FMA that
+// uses the vector, re-reading memory for each; the ±1 taps split cache lines, so those
+// repeated loads, not the FMAs, would bound the shared-row kernels.
+template <class V>
+inline V dw_in_register(V x) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  if constexpr (V::W > 1) asm("" : "+v"(x.v));
+#endif
+  return x;
+}
+
 inline int dw_floor_div(int a, int b) {
   if (b == 1) return a;       // the usual strides and dilations, without an integer division
   if (b == 2) return a >> 1;  // arithmetic shift: floors negative values too
@@ -182,7 +193,7 @@ struct DwCorrelate {
         if constexpr (Shared && kSized) {
           SEPCONV_DW_UNROLL
           for (int line = 0; line < NB + R - 1; ++line) {
-            const V x = load(src + line * b.src_row_step);
+            const V x = dw_in_register(load(src + line * b.src_row_step));
             SEPCONV_DW_UNROLL
             for (int y = 0; y < NB; ++y)
               if (line - y >= 0 && line - y < R) acc[y] = V::fmadd(wv(line - y, t), x, acc[y]);
@@ -238,7 +249,7 @@ struct DwWeightGrad {
         if constexpr (Shared) {
           SEPCONV_DW_UNROLL
           for (int line = 0; line < NB + R - 1; ++line) {
-            const V x = load(src + line * b.src_row_step);
+            const V x = dw_in_register(load(src + line * b.src_row_step));
             SEPCONV_DW_UNROLL
             for (int y = 0; y < NB; ++y)
               if (line - y >= 0 && line - y < R) acc[line - y][t] = V::fmadd(d[y], x, acc[line - y][t]);
@@ -476,6 +487,33 @@ DwWeightGradFn<V> dw_pick_weight_grad(const DwBand& b) {
                            : DwWeightGradPick<V, 0>::pick(b);
 }
 
+// Hardware prefetchers stop at 4 KB pages, so each new plane would start cold (a 32x32
+// plane is one page): start fetching the next plane's source while this one computes.
+constexpr size_t kDwPrefetchBytes = 8192;
+template <class T>
+inline void dw_prefetch(const T* p, size_t elements) {
+#if defined(__GNUC__)
+  const size_t bytes = std::min(elements * sizeof(T), kDwPrefetchBytes);
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(reinterpret_cast<const char*>(p) + off, 0, 2);
+#else
+  (void)p;
+  (void)elements;
+#endif
+}
+
+// Runs body(plane(p)) for p < count, prefetching plane p + 1's sources (named by `sources`).
+template <class Plane, class Sources, class Body>
+void dw_each_plane(int count, FunctionRef<Plane(int)> plane, Sources&& sources, Body&& body) {
+  if (count <= 0) return;
+  Plane current = plane(0);
+  for (int p = 0; p < count; ++p) {
+    const Plane next = p + 1 < count ? plane(p + 1) : current;
+    if (p + 1 < count) sources(next);
+    body(current);
+    current = next;
+  }
+}
+
 template <class V>
 void dw_forward(const DepthwiseGeometry& g, int count, FunctionRef<DepthwiseForwardPlane<typename V::Elem>(int)> plane) {
   using Fn = DwCorrelateFn<V>;
@@ -484,13 +522,14 @@ void dw_forward(const DepthwiseGeometry& g, int count, FunctionRef<DepthwiseForw
   dw_forward_bands(g, [&](const DwBand& b, ptrdiff_t src, ptrdiff_t w, ptrdiff_t out) {
     steps[n++] = DwStep<Fn>{b, src, w, out, dw_pick_forward<V>(b)};
   });
-  for (int p = 0; p < count; ++p) {
-    const auto pl = plane(p);
+  const size_t in_plane = size_t(g.in_h) * g.in_w;
+  using Plane = DepthwiseForwardPlane<typename V::Elem>;
+  dw_each_plane(count, plane, [&](const Plane& pl) { dw_prefetch(pl.in, in_plane); }, [&](const Plane& pl) {
     for (int i = 0; i < n; ++i) {
       const DwStep<Fn>& st = steps[i];
       st.fn(st.b, pl.in + st.src, pl.w + st.w, pl.out + st.out, pl.bias, false);
     }
-  }
+  });
 }
 
 template <class V>
@@ -503,15 +542,15 @@ void dw_backward_input(const DepthwiseGeometry& g, int multiplier, int count,
     steps[n++] = DwStep<Fn>{b, src, w, out, dw_pick_input_grad<V>(b)};
   });
   const ptrdiff_t out_plane = ptrdiff_t(g.out_h) * g.out_w, kernel_size = ptrdiff_t(g.kernel_h) * g.kernel_w;
-  for (int p = 0; p < count; ++p) {
-    const auto pl = plane(p);
+  using Plane = DepthwiseInputGradPlane<typename V::Elem>;
+  dw_each_plane(count, plane, [&](const Plane& pl) { dw_prefetch(pl.dy, size_t(out_plane) * multiplier); }, [&](const Plane& pl) {
     for (int i = 0; i < n; ++i) {
       const DwStep<Fn>& st = steps[i];
       // The multiplier's planes add into the same band while it is in cache.
       for (int k = 0; k < multiplier; ++k)
         st.fn(st.b, pl.dy + k * out_plane + st.src, pl.w + k * kernel_size + st.w, pl.dx + st.out, 0, k > 0);
     }
-  }
+  });
 }
 
 // Float partial sums are folded into the double totals after about this many products per
@@ -535,15 +574,22 @@ void dw_backward_weight(const DepthwiseGeometry& g, int count,
     steps[n++] = DwStep<Fn>{b, src, w, out, dw_pick_weight_grad<V>(b)};
   });
   const int planes_per_fold = std::max(1, kDwProductsPerFold * W / std::max(1, g.out_h * g.out_w));
+  const size_t in_plane = size_t(g.in_h) * g.in_w, out_plane = size_t(g.out_h) * g.out_w;
   for (int p0 = 0; p0 < count; p0 += planes_per_fold) {
     for (int i = 0; i <= kernel_size; ++i) V::zero().store(acc + i * W);
-    for (int p = p0; p < std::min(count, p0 + planes_per_fold); ++p) {
-      const auto pl = plane(p);
+    using Plane = DepthwiseWeightGradPlane<T>;
+    const int planes = std::min(count - p0, planes_per_fold);
+    auto fold_plane = [&](int i) { return plane(p0 + i); };
+    const auto prefetch = [&](const Plane& pl) {
+      dw_prefetch(pl.x, in_plane);
+      dw_prefetch(pl.dy, out_plane);
+    };
+    dw_each_plane(planes, FunctionRef<Plane(int)>(fold_plane), prefetch, [&](const Plane& pl) {
       for (int i = 0; i < n; ++i) {
         const DwStep<Fn>& st = steps[i];
         st.fn(st.b, pl.x + st.src, pl.dy + st.out, acc + st.w * W, acc + kernel_size * W);
       }
-    }
+    });
     for (int i = 0; i < kernel_size; ++i) dw_sum[i] += double(V::load(acc + i * W).reduce_add());
     *db_sum += double(V::load(acc + kernel_size * W).reduce_add());
   }

@@ -9,6 +9,8 @@
  */
 import { native } from './native.js';
 import type { BackendInfo, MemoryStats } from './native.js';
+import type { Tensor } from './tensor.js';
+import { gemmInto } from './functional/linear.js';
 
 export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, scope } from './tensor.js';
 export type { Shape, TensorOptions } from './tensor.js';
@@ -16,6 +18,18 @@ export type { DType, FloatDType, Device } from './dtype.js';
 export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';
+export { summary, compareSummaries } from './nn/summary.js';
+export type { ModelSummary, LayerSummary, SummaryOptions } from './nn/summary.js';
+export * as data from './data/index.js';
+export * as optim from './optim/index.js';
+export { matmul } from './functional/linear.js';
+export { cat, split, chunk } from './functional/concat.js';
+export { save, load, loadMetadata } from './io/checkpoint.js';
+export type { SaveOptions, StateDict } from './io/checkpoint.js';
+export { saveTrainingState, loadTrainingState } from './io/training-state.js';
+export type { StateValue, TrainingState } from './io/training-state.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */
@@ -41,4 +55,12 @@ export function emptyCache(): void {
 /** @internal Test hook: run float32 kernels on another ISA path in this thread. */
 export function _setIsa(isa: string): void {
   native.setIsa(isa);
+}
+
+/**
+ * @internal Test hook: out = alpha * op(a) * op(b) + beta * out on the native GEMM, with
+ * op() transposing when asked. No validation beyond the native layer's.
+ */
+export function _gemm(out: Tensor, a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number; beta?: number }): void {
+  gemmInto(out, a, b, opts);
 }

@@ -196,8 +196,12 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     const deliver = (node: GradNode, g: Tensor): void => {
       const prev = pending.get(node);
       if (prev === undefined) pending.set(node, g);
-      else {
-        // Two paths meet: sum into a fresh tensor (either may be shared with another slot).
+      else if (owned.soleOwner(prev) && prev.storage('backward').exclusive) {
+        // Two paths meet and nothing else sees `prev`: accumulate in place.
+        runKernel('axpy', [g, prev], [], [1]);
+        owned.drop(g);
+      } else {
+        // `prev` is shared with another slot or view: sum into a fresh tensor.
         const sum = copyOf(prev, prev);
         runKernel('axpy', [g, sum], [], [1]);
         owned.add(sum);

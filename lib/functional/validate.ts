@@ -37,3 +37,10 @@ export function pair(op: string, argument: string, value: unknown, min: number):
   if (Array.isArray(value) && value.length === 2 && ok(value[0]) && ok(value[1])) return [value[0], value[1]];
   throw invalidArg(op, argument, `an integer >= ${min} or a pair [h, w] of them`, describe(value));
 }
+
+/** An optional boolean option: `fallback` when undefined, an error when not a boolean. */
+export function optionalBoolean(op: string, argument: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidArg(op, argument, 'a boolean', describe(value));
+  return value;
+}

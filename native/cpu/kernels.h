@@ -5,6 +5,12 @@
 #include "core/cpu_features.h"
 #include "cpu/kernels/depthwise.h"
 #include "cpu/kernels/elementwise.h"
+#include "cpu/kernels/norm.h"
+#include "cpu/kernels/optim.h"
+#include "cpu/kernels/pool.h"
+#include "cpu/kernels/softmax.h"
+#include "cpu/kernels/gemm.h"
+#include "cpu/kernels/resample.h"
 
 namespace sepconv::cpu {
 
@@ -12,7 +18,13 @@ template <class T>
 struct Kernels {
   const char* isa;
   ElementwiseKernels<T> elementwise;
+  PoolKernels<T> pool;
+  NormKernels<T> norm;
+  SoftmaxKernels<T> softmax;
+  OptimKernels<T> optim;
+  GemmKernels<T> gemm;
   DepthwiseKernels<T> depthwise;
+  ResampleKernels<T> resample;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

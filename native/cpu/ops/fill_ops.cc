@@ -96,4 +96,24 @@ void fill_uniform(const OpCall& c) {
   });
 }
 
+// Dropout masks: the same counter-based stream as rand(), so a mask depends only on the seed
+// and the draw position, whatever the thread count. An element is kept when its 53 random
+// bits fall below keep_prob * 2^53, and the value is picked from a two-entry table: with p
+// near 0.5 a branch would mispredict on every other element (4x slower).
+void fill_bernoulli(const OpCall& c) {
+  const TensorArg& out = c.out(0);
+  const double keep_prob = c.param(0), scale = c.param(1);
+  const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
+  SEPCONV_CHECK(keep_prob >= 0 && keep_prob <= 1, "fill_bernoulli: keep_prob must be in [0, 1], got ", keep_prob);
+  const uint64_t threshold = uint64_t(keep_prob * 9007199254740992.0);
+  float_dispatch(c, "out", out.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    T* p = out.ptr<T>();
+    const T values[2] = {T(0), T(scale)};
+    c.ctx.pool.parallel_for(size_t(out.numel()), kFillGrain, [&](size_t s, size_t e) {
+      for (size_t i = s; i < e; ++i) p[i] = values[(random_bits(seed, counter + i) >> 11) < threshold];
+    });
+  });
+}
+
 }  // namespace sepconv::cpu::ops

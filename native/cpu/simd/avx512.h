@@ -1,19 +1,56 @@
 // SIMD mapping, AVX-512 (F/BW/DQ/VL): 16 floats per vector. Included only by *_avx512.cc units.
 #pragma once
+// GCC 12's intrinsic headers initialise their _mm*_undefined_*() placeholders from
+// themselves, which -Wuninitialized reports wherever getexp/getmant/reduce_* get inlined
+// (fixed in GCC 13); the diagnostic state at the header's own lines is what counts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <cstdint>
+
+#include "cpu/simd/polynomials.h"
 
 namespace sepconv::cpu::avx512 {
 
+// Lanes [0, n) of a 16-lane vector (none for n <= 0, all for n >= 16).
+inline __mmask16 lane_mask(int n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n > 0 ? n : 0)) - 1); }
+
+// int32 lanes riding along float lanes (argmax positions in max-pooling).
+struct IndexVec {
+  __m512i v;
+  static IndexVec set1(int32_t x) { return {_mm512_set1_epi32(x)}; }
+  static IndexVec lanes(int32_t step) {  // {0, step, 2*step, ...}
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return {_mm512_mullo_epi32(iota, _mm512_set1_epi32(step))};
+  }
+  friend IndexVec operator+(IndexVec a, IndexVec b) { return {_mm512_add_epi32(a.v, b.v)}; }
+  static IndexVec select(__mmask16 m, IndexVec a, IndexVec b) { return {_mm512_mask_blend_epi32(m, b.v, a.v)}; }
+  void store(int32_t* p) const { _mm512_storeu_si512(p, v); }
+  void store_partial(int32_t* p, int n) const { _mm512_mask_storeu_epi32(p, lane_mask(n), v); }
+};
+
 struct VecF32 {
   using Elem = float;
+  using Mask = __mmask16;
+  using Index = IndexVec;
   static constexpr int W = 16;
   __m512 v;
 
-  static __mmask16 tail_mask(int n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n > 0 ? n : 0)) - 1); }
+  static __mmask16 tail_mask(int n) { return lane_mask(n); }
   // Lanes [lo, hi) (either bound may lie outside [0, 16]).
   static __mmask16 range_mask(int lo, int hi) { return __mmask16(tail_mask(hi) & ~tail_mask(lo)); }
   static VecF32 load(const float* p) { return {_mm512_loadu_ps(p)}; }
   static VecF32 load_partial(const float* p, int n) { return {_mm512_maskz_loadu_ps(tail_mask(n), p)}; }
+  // base[index[l]] per lane; the _partial form reads index[0 .. n) and their elements only.
+  static VecF32 gather(const float* base, const int32_t* index) {
+    return {_mm512_i32gather_ps(_mm512_loadu_si512(index), base, 4)};
+  }
+  static VecF32 gather_partial(const float* base, const int32_t* index, int n) {
+    const __mmask16 mask = tail_mask(n);
+    return {_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, _mm512_maskz_loadu_epi32(mask, index), base, 4)};
+  }
   static VecF32 set1(float x) { return {_mm512_set1_ps(x)}; }
   static VecF32 zero() { return {_mm512_setzero_ps()}; }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
@@ -48,6 +85,32 @@ struct VecF32 {
   static VecF32 max(VecF32 a, VecF32 b) { return {_mm512_max_ps(a.v, b.v)}; }
   static VecF32 min(VecF32 a, VecF32 b) { return {_mm512_min_ps(a.v, b.v)}; }
   static VecF32 sqrt(VecF32 a) { return {_mm512_sqrt_ps(a.v)}; }
+  // exp(x) = 2^n * exp(x - n*ln2), n = round(x / ln2); scalef applies 2^n with overflow to
+  // inf and gradual underflow.
+  static VecF32 exp(VecF32 a) {
+    const __m512 x = _mm512_min_ps(_mm512_set1_ps(89.f), _mm512_max_ps(_mm512_set1_ps(-110.f), a.v));  // NaN stays NaN
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return {_mm512_scalef_ps(exp_remainder(VecF32{x}, VecF32{n}).v, n)};
+  }
+  // log(x) from x = 2^e * f, f in [sqrt(1/2), sqrt(2)). Lanes outside the positive normal
+  // range (0, inf, NaN, negatives, subnormals) are rare here and go to the scalar library.
+  static VecF32 log(VecF32 a) {
+    const __mmask16 normal = _mm512_cmp_ps_mask(a.v, _mm512_set1_ps(1.17549435e-38f), _CMP_GE_OQ) &
+                             _mm512_cmp_ps_mask(a.v, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+    __m512 f = _mm512_getmant_ps(a.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    __m512 e = _mm512_getexp_ps(a.v);
+    const __mmask16 upper = _mm512_cmp_ps_mask(f, _mm512_set1_ps(1.41421356f), _CMP_GT_OQ);
+    f = _mm512_mask_mul_ps(f, upper, f, _mm512_set1_ps(0.5f));
+    e = _mm512_mask_add_ps(e, upper, e, _mm512_set1_ps(1.f));
+    const VecF32 out = log_of_split(VecF32{f}, VecF32{e});
+    return normal == 0xffff ? out : log_fix_lanes(a, out, normal);
+  }
+  // a > b, or a is NaN: the rule by which a candidate replaces a running maximum (PyTorch's).
+  static Mask gt_or_nan(VecF32 a, VecF32 b) {
+    return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ) | _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q);
+  }
+  static VecF32 select(Mask m, VecF32 a, VecF32 b) { return {_mm512_mask_blend_ps(m, b.v, a.v)}; }
   static VecF32 select_positive(VecF32 cond, VecF32 a) {
     return {_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(cond.v, _mm512_setzero_ps(), _CMP_GT_OQ), a.v)};
   }

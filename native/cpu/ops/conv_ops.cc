@@ -1,0 +1,190 @@
+// Regular (grouped, strided, padded, dilated) 2-D convolution by im2col + GEMM, batched over
+// the images of the batch so the GEMM's N is batch·H_out·W_out. The im2col matrix is never
+// stored: packing reads it straight from the input. 1×1 stride-1 unpadded convolutions read
+// the NCHW tensors as matrices directly (pointwise: a plain GEMM, no im2col).
+//   forward:         Y_g  = W_g · col(X_g)             (+ bias per output channel)
+//   backward input:  dX_g = col2im(W_gᵀ · dY_g)        (the col2im is the GEMM's sink)
+//   backward weight: dW_g = dY_g · col(X_g)ᵀ           (reduction over batch·H_out·W_out)
+#include <algorithm>
+#include <vector>
+
+#include "cpu/ops/gemm_plan.h"
+#include "cpu/ops/op_helpers.h"
+#include "cpu/ops/registry.h"
+
+namespace sepconv::cpu::ops {
+
+namespace {
+
+// Shapes of one convolution, from its input-side tensor (x or dx), weight (w or dw) and
+// output-side tensor (y or dy), checked against each other and the params.
+struct ConvShape {
+  int64_t batch, in_c, in_h, in_w, out_c, out_h, out_w, kernel_h, kernel_w;
+  int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
+
+  int64_t in_per_group() const { return in_c / groups; }
+  int64_t out_per_group() const { return out_c / groups; }
+  int64_t in_plane() const { return in_h * in_w; }
+  int64_t out_plane() const { return out_h * out_w; }
+  int64_t taps() const { return kernel_h * kernel_w; }
+  bool pointwise() const { return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0; }
+  ConvGeometry geometry() const {
+    return {in_per_group(), in_h,    in_w,       kernel_h,   kernel_w, stride_h, stride_w,
+            pad_h,          pad_w,   dilation_h, dilation_w, out_h,    out_w,    in_c * in_plane()};
+  }
+};
+
+int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+ConvShape conv_shape(const OpCall& c, const TensorArg& input, const TensorArg& weight, const TensorArg& output) {
+  const char* op = op_name(c.op);
+  check_ndim(c, "input", input, 4);
+  check_ndim(c, "weight", weight, 4);
+  check_ndim(c, "output", output, 4);
+  ConvShape s{input.shape[0],  input.shape[1],  input.shape[2],  input.shape[3],  output.shape[1],
+              output.shape[2], output.shape[3], weight.shape[2], weight.shape[3], c.iparam(0),
+              c.iparam(1),     c.iparam(2),     c.iparam(3),     c.iparam(4),     c.iparam(5),
+              c.iparam(6)};
+  SEPCONV_CHECK(s.stride_h >= 1 && s.stride_w >= 1 && s.dilation_h >= 1 && s.dilation_w >= 1 && s.pad_h >= 0 &&
+                    s.pad_w >= 0,
+                op, ": stride and dilation must be >= 1 and padding >= 0");
+  SEPCONV_CHECK(s.groups >= 1 && s.in_c % s.groups == 0 && s.out_c % s.groups == 0, op, ": groups=", s.groups,
+                " must divide the input channels (", s.in_c, ") and output channels (", s.out_c, ")");
+  SEPCONV_CHECK(weight.shape[0] == s.out_c && weight.shape[1] == s.in_per_group(), op, ": weight is [", weight.shape[0],
+                ", ", weight.shape[1], ", ...], expected [", s.out_c, ", ", s.in_per_group(), ", ...]");
+  SEPCONV_CHECK(output.shape[0] == s.batch, op, ": batch sizes differ (", s.batch, " vs ", output.shape[0], ")");
+  const int64_t oh = conv_out_size(s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h);
+  const int64_t ow = conv_out_size(s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
+  SEPCONV_CHECK(oh >= 1 && ow >= 1, op, ": the kernel is larger than the padded input");
+  // A smaller output is the top-left part of the full one: conv_transpose2d with an output
+  // padding >= stride (allowed when below the dilation) maps to such a convolution.
+  SEPCONV_CHECK(s.out_h >= 1 && s.out_h <= oh && s.out_w >= 1 && s.out_w <= ow, op, ": output plane is ", s.out_h, "x",
+                s.out_w, ", expected at most ", oh, "x", ow);
+  return s;
+}
+
+void check_bias(const OpCall& c, int input, int64_t channels, DType dtype) {
+  if (c.num_inputs <= input) return;
+  check_numel(c, "bias", c.in(input), channels);
+  check_dtype(c, "bias", c.in(input), dtype);
+}
+
+// Each task's share of a convolution GEMM runs over every group.
+template <class T>
+void run_grouped(const OpCall& c, const GemmKernels<T>& kernels, const GemmSplit& split, int64_t k, int64_t groups,
+                 FunctionRef<GemmProblem<T>(int64_t group)> problem) {
+  c.ctx.pool.run(split.tasks(), [&](int t) {
+    const GemmRange r = split.range(t, 0, k);
+    for (int64_t g = 0; g < groups; ++g) kernels.run(problem(g), r);
+  });
+}
+
+}  // namespace
+
+void conv2d_forward(const OpCall& c) {
+  const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
+  const ConvShape s = conv_shape(c, x, w, y);
+  check_dtype(c, "weight", w, x.dtype);
+  check_dtype(c, "output", y, x.dtype);
+  check_bias(c, 2, s.out_c, x.dtype);
+  float_dispatch(c, "input", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const GemmKernels<T>& kernels = kernels_for<T>(c.ctx.isa).gemm;
+    const int64_t m = s.out_per_group(), k = s.in_per_group() * s.taps(), n = s.batch * s.out_plane();
+    const T* bias = c.num_inputs > 2 ? c.in(2).ptr<T>() : nullptr;
+    const GemmSplit split = plan_gemm_split(m, n, k, c.ctx.pool.size(), kernels.mr, kernels.nr);
+    run_grouped<T>(c, kernels, split, k, s.groups, [&](int64_t g) {
+      const T* xg = x.ptr<T>() + g * s.in_per_group() * s.in_plane();
+      GemmProblem<T> p{m, n, k, {dense_source(w.ptr<T>() + g * m * k, k), false}, {}, {}};
+      p.b = {s.pointwise() ? nchw_source(xg, s.in_plane(), s.in_c) : im2col_source(xg, s.geometry()), false};
+      p.c = nchw_sink(y.ptr<T>() + g * m * s.out_plane(), s.out_plane(), s.out_c, bias ? bias + g * m : nullptr);
+      return p;
+    });
+  });
+}
+
+void conv2d_backward_input(const OpCall& c) {
+  const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
+  const ConvShape s = conv_shape(c, dx, w, dy);
+  check_dtype(c, "weight", w, dy.dtype);
+  check_dtype(c, "output", dx, dy.dtype);
+  check_bias(c, 2, s.in_c, dy.dtype);
+  float_dispatch(c, "grad_output", dy.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const GemmKernels<T>& kernels = kernels_for<T>(c.ctx.isa).gemm;
+    const int64_t m = s.in_per_group() * s.taps(), k = s.out_per_group(), n = s.batch * s.out_plane();
+    const T* bias = c.num_inputs > 2 ? c.in(2).ptr<T>() : nullptr;
+    auto problem = [&](int64_t g) {
+      GemmProblem<T> p{m, n, k, {dense_source(w.ptr<T>() + g * k * m, m), true}, {}, {}};
+      p.b = {nchw_source(dy.ptr<T>() + g * k * s.out_plane(), s.out_plane(), s.out_c), false};
+      T* dxg = dx.ptr<T>() + g * s.in_per_group() * s.in_plane();
+      p.c = s.pointwise() ? nchw_sink(dxg, s.in_plane(), s.in_c, bias ? bias + g * s.in_per_group() : nullptr)
+                          : col2im_sink(dxg, s.geometry());
+      return p;
+    };
+    if (s.pointwise()) {
+      const GemmSplit split = plan_gemm_split(m, n, k, c.ctx.pool.size(), kernels.mr, kernels.nr);
+      run_grouped<T>(c, kernels, split, k, s.groups, problem);
+      return;
+    }
+    // col2im adds overlapping windows into dx: tasks own whole images or whole channels, so
+    // no two write the same element, and each first fills its part with the bias (or 0).
+    const GemmSplit split = plan_gemm_split(m, n, k, c.ctx.pool.size(), s.taps(), s.out_plane());
+    c.ctx.pool.run(split.tasks(), [&](int t) {
+      const GemmRange r = split.range(t, 0, k);
+      for (int64_t g = 0; g < s.groups; ++g) {
+        for (int64_t img = r.n0 / s.out_plane(); img < r.n1 / s.out_plane(); ++img)
+          for (int64_t ch = r.m0 / s.taps(); ch < r.m1 / s.taps(); ++ch) {
+            const int64_t channel = g * s.in_per_group() + ch;
+            T* plane = dx.ptr<T>() + (img * s.in_c + channel) * s.in_plane();
+            std::fill(plane, plane + s.in_plane(), bias ? bias[channel] : T(0));
+          }
+        kernels.run(problem(g), r);
+      }
+    });
+  });
+}
+
+void conv2d_backward_weight(const OpCall& c) {
+  const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
+  const ConvShape s = conv_shape(c, x, dw, dy);
+  check_dtype(c, "grad_output", dy, x.dtype);
+  check_dtype(c, "grad_weight", dw, x.dtype);
+  float_dispatch(c, "input", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const GemmKernels<T>& kernels = kernels_for<T>(c.ctx.isa).gemm;
+    const int64_t m = s.out_per_group(), n = s.in_per_group() * s.taps(), k = s.batch * s.out_plane();
+    auto problem = [&](int64_t g, T* dw_out) {
+      const T* xg = x.ptr<T>() + g * s.in_per_group() * s.in_plane();
+      GemmProblem<T> p{m, n, k, {nchw_source(dy.ptr<T>() + g * m * s.out_plane(), s.out_plane(), s.out_c), false}, {}, {}};
+      p.b = {s.pointwise() ? nchw_source(xg, s.in_plane(), s.in_c) : im2col_source(xg, s.geometry()), true};
+      p.c = dense_sink(dw_out + g * m * n, n, T(1), T(0));
+      return p;
+    };
+    const int threads = c.ctx.pool.size();
+    // The reduction (batch·H_out·W_out) is usually by far the longest side: split it, each
+    // task summing into its own copy of dW, then add the copies in task order.
+    constexpr int64_t kMinReductionPerTask = 1024;
+    if (threads > 1 && k >= kMinReductionPerTask * threads) {
+      const int64_t size = dw.numel();
+      std::vector<T> partials(size_t(size) * size_t(threads - 1));
+      c.ctx.pool.run(threads, [&](int t) {
+        T* out = t == 0 ? dw.ptr<T>() : partials.data() + (t - 1) * size;
+        const GemmRange r{0, m, 0, n, k * t / threads, k * (t + 1) / threads};
+        for (int64_t g = 0; g < s.groups; ++g) kernels.run(problem(g, out), r);
+      });
+      const auto& ew = kernels_for<T>(c.ctx.isa).elementwise;
+      c.ctx.pool.parallel_for(size_t(size), kElementwiseGrain, [&](size_t b, size_t e) {
+        for (int t = 1; t < threads; ++t) ew.axpy(partials.data() + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
+      });
+      return;
+    }
+    const GemmSplit split = plan_gemm_split(m, n, k, threads, kernels.mr, kernels.nr);
+    run_grouped<T>(c, kernels, split, k, s.groups, [&](int64_t g) { return problem(g, dw.ptr<T>()); });
+  });
+}
+
+}  // namespace sepconv::cpu::ops

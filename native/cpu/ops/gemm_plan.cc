@@ -1,0 +1,50 @@
+#include "cpu/ops/gemm_plan.h"
+
+namespace sepconv::cpu {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Products below this many multiply-adds run on one thread.
+constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+
+// Bounds of block `index` of `blocks` over [0, size) in units of `align`.
+void block_bounds(int64_t size, int64_t align, int blocks, int index, int64_t* begin, int64_t* end) {
+  const int64_t units = ceil_div(size, align);
+  *begin = std::min(size, units * index / blocks * align);
+  *end = std::min(size, units * (index + 1) / blocks * align);
+}
+
+}  // namespace
+
+GemmRange GemmSplit::range(int task, int64_t k0, int64_t k1) const {
+  GemmRange r{0, 0, 0, 0, k0, k1};
+  block_bounds(m, m_align, grid_m, task / grid_n, &r.m0, &r.m1);
+  block_bounds(n, n_align, grid_n, task % grid_n, &r.n0, &r.n1);
+  return r;
+}
+
+GemmSplit plan_gemm_split(int64_t m, int64_t n, int64_t k, int threads, int64_t m_align, int64_t n_align) {
+  m_align = std::max<int64_t>(m_align, 1);
+  n_align = std::max<int64_t>(n_align, 1);
+  GemmSplit best{m, n, m_align, n_align, 1, 1};
+  if (threads <= 1 || m * n * std::max<int64_t>(k, 1) < kMinParallelWork) return best;
+  const int64_t m_units = ceil_div(m, m_align), n_units = ceil_div(n, n_align);
+  int64_t best_work = -1;
+  for (int grid_m = 1; grid_m <= threads; ++grid_m) {
+    if (threads % grid_m != 0) continue;
+    const int grid_n = threads / grid_m;
+    const int64_t work = ceil_div(m_units, grid_m) * m_align * ceil_div(n_units, grid_n) * n_align;
+    // Ties go to splitting the longer side: each block then re-packs the smaller operand.
+    const bool tie_better = work == best_work && (m >= n ? grid_m > best.grid_m : grid_n > best.grid_n);
+    if (best_work < 0 || work < best_work || tie_better) {
+      best_work = work;
+      best.grid_m = grid_m;
+      best.grid_n = grid_n;
+    }
+  }
+  return best;
+}
+
+}  // namespace sepconv::cpu

@@ -217,7 +217,17 @@ struct DwCorrelate {
     int y = 0;
     for (; y + kBlock <= b.band; y += kBlock)
       block<kBlock>(b, src + y * b.src_band_step, wv, out + y * b.out_band_step, vinit, accumulate);
-    for (; y < b.band; ++y) block<1>(b, src + y * b.src_band_step, wv, out + y * b.out_band_step, vinit, accumulate);
+    // The last 1-3 rows as one block too: single rows are one serial FMA chain each.
+    if constexpr (kBlock > 1) {
+      const T* s = src + y * b.src_band_step;
+      T* o = out + y * b.out_band_step;
+      switch (b.band - y) {
+        case 3: return block<3>(b, s, wv, o, vinit, accumulate);
+        case 2: return block<2>(b, s, wv, o, vinit, accumulate);
+        case 1: return block<1>(b, s, wv, o, vinit, accumulate);
+        default: return;
+      }
+    }
   }
 };
 
@@ -275,7 +285,14 @@ struct DwWeightGrad {
       V acc_bias = V::load(bias_mem);
       int y = 0;
       for (; y + 4 <= b.band; y += 4) block<4>(b, src + y * b.src_band_step, dy + y * b.out_band_step, acc, acc_bias);
-      for (; y < b.band; ++y) block<1>(b, src + y * b.src_band_step, dy + y * b.out_band_step, acc, acc_bias);
+      const T* s = src + y * b.src_band_step;
+      const T* d = dy + y * b.out_band_step;
+      switch (b.band - y) {
+        case 3: block<3>(b, s, d, acc, acc_bias); break;
+        case 2: block<2>(b, s, d, acc, acc_bias); break;
+        case 1: block<1>(b, s, d, acc, acc_bias); break;
+        default: break;
+      }
       SEPCONV_DW_UNROLL
       for (int r = 0; r < R; ++r)
         SEPCONV_DW_UNROLL

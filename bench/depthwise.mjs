@@ -73,7 +73,7 @@ function sepconvCase({ shape, stride = 1 }, op) {
   };
 }
 
-const clocks = {
+export const clocks = {
   wall: () => performance.now(),
   cpu: () => {
     const { user, system } = process.cpuUsage();
@@ -81,7 +81,7 @@ const clocks = {
   },
 };
 
-function timeReps(fn, reps, clock) {
+export function timeReps(fn, reps, clock) {
   fn(); // warm-up: first touch of the output pages
   const ms = [];
   for (let i = 0; i < reps; i++) {
@@ -94,7 +94,7 @@ function timeReps(fn, reps, clock) {
 
 const best = (xs) => Math.min(...xs);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = (xs) => (xs.length ? { best: best(xs), median: median(xs), spread: median(xs) / best(xs) } : null);
+export const summary = (xs) => (xs.length ? { best: best(xs), median: median(xs), spread: median(xs) / best(xs) } : null);
 
 /** Runs the suite; returns { environment, results } (one row per case and op). */
 export async function run({ rounds = 3, reps = 5, quick = false, torch = true, cases = CASES, threads, clock = 'wall', log = console.log } = {}) {

@@ -42,6 +42,7 @@ template <class T>
 struct DepthwiseWeightGradPlane {
   const T* x;
   const T* dy;
+  int channel;  // which sums it adds to
 };
 
 // Per-thread scratch slot (core/allocator.h) holding a call's band plan and accumulators.
@@ -49,13 +50,16 @@ constexpr int kDepthwiseScratchSlot = 3;
 
 template <class T>
 struct DepthwiseKernels {
-  void (*forward)(const DepthwiseGeometry& g, int count, FunctionRef<DepthwiseForwardPlane<T>(int)> plane);
+  // Output rows [row_begin, row_end) of each plane; `out` points at row row_begin.
+  void (*forward)(const DepthwiseGeometry& g, int row_begin, int row_end, int count,
+                  FunctionRef<DepthwiseForwardPlane<T>(int)> plane);
   void (*backward_input)(const DepthwiseGeometry& g, int multiplier, int count,
                          FunctionRef<DepthwiseInputGradPlane<T>(int)> plane);
-  // Adds the weight gradient summed over the `count` planes to dw_sum[kernel_h*kernel_w] and
-  // their sum(dy) to *db_sum.
-  void (*backward_weight)(const DepthwiseGeometry& g, int count, FunctionRef<DepthwiseWeightGradPlane<T>(int)> plane,
-                          double* dw_sum, double* db_sum);
+  // Adds each plane's weight gradient to sums[channel * (kernel_h*kernel_w + 1) + tap] and its
+  // sum(dy) to sums[channel * (kernel_h*kernel_w + 1) + kernel_h*kernel_w], for channel <
+  // channels. Planes may come in memory order: each channel keeps its own accumulators.
+  void (*backward_weight)(const DepthwiseGeometry& g, int count, int channels,
+                          FunctionRef<DepthwiseWeightGradPlane<T>(int)> plane, double* sums);
 };
 
 }  // namespace sepconv::cpu

@@ -15,7 +15,9 @@
 // branches in the interior. Bands of 1-3 rows x 1-3 taps (3x3, 1x3, 3x1, the stride-2
 // phases of 3x3) are compiled with weights in registers and do 4 output rows per pass (four
 // independent FMA chains; with stride = dilation vertically, neighbouring rows share source
-// rows and load them once). Other sizes use runtime loops.
+// rows and load them once), the band's last 1-3 rows as one smaller block. Other sizes use
+// runtime loops. The weight gradient takes planes in memory order and keeps per-channel
+// vector accumulators in scratch, folded into double sums every ~4K products per lane.
 
 // The row/tap loops of the sized kernels must unroll completely so their accumulators and
 // weights stay in registers; GCC's heuristics stop short of that for the 4-row blocks.
@@ -354,14 +356,15 @@ inline DwRowRange dw_forward_rows(const DepthwiseGeometry& g, int oh) {
   return {lo, std::max(lo, hi)};
 }
 
-// Calls emit(band, src offset, w offset, out offset) for each run of output rows that see the
-// same kernel rows: the bands of forward and of the weight gradient.
+// Calls emit(band, src offset, w offset, out offset) for each run of output rows in
+// [row_begin, row_end) that see the same kernel rows: the bands of forward and of the weight
+// gradient. Out offsets count from row row_begin.
 template <class F>
-void dw_forward_bands(const DepthwiseGeometry& g, F&& emit) {
-  for (int oh = 0; oh < g.out_h;) {
+void dw_forward_bands(const DepthwiseGeometry& g, int row_begin, int row_end, F&& emit) {
+  for (int oh = row_begin; oh < row_end;) {
     const DwRowRange rows = dw_forward_rows(g, oh);
     int end = oh + 1;
-    while (end < g.out_h && dw_forward_rows(g, end) == rows) ++end;
+    while (end < row_end && dw_forward_rows(g, end) == rows) ++end;
     DwBand b;
     b.src_row_step = ptrdiff_t(g.dilation_h) * g.in_w;
     b.src_band_step = ptrdiff_t(g.stride_h) * g.in_w;
@@ -379,7 +382,7 @@ void dw_forward_bands(const DepthwiseGeometry& g, F&& emit) {
     b.band = end - oh;
     b.finish();
     const ptrdiff_t src = b.rows > 0 ? ptrdiff_t(oh * g.stride_h - g.pad_h + rows.lo * g.dilation_h) * g.in_w : 0;
-    emit(b, src, ptrdiff_t(rows.lo) * g.kernel_w, ptrdiff_t(oh) * g.out_w);
+    emit(b, src, ptrdiff_t(rows.lo) * g.kernel_w, ptrdiff_t(oh - row_begin) * g.out_w);
     oh = end;
   }
 }
@@ -532,11 +535,12 @@ void dw_each_plane(int count, FunctionRef<Plane(int)> plane, Sources&& sources, 
 }
 
 template <class V>
-void dw_forward(const DepthwiseGeometry& g, int count, FunctionRef<DepthwiseForwardPlane<typename V::Elem>(int)> plane) {
+void dw_forward(const DepthwiseGeometry& g, int row_begin, int row_end, int count,
+                FunctionRef<DepthwiseForwardPlane<typename V::Elem>(int)> plane) {
   using Fn = DwCorrelateFn<V>;
-  DwStep<Fn>* steps = dw_steps<Fn>(size_t(g.out_h));
+  DwStep<Fn>* steps = dw_steps<Fn>(size_t(std::max(row_end - row_begin, 1)));
   int n = 0;
-  dw_forward_bands(g, [&](const DwBand& b, ptrdiff_t src, ptrdiff_t w, ptrdiff_t out) {
+  dw_forward_bands(g, row_begin, row_end, [&](const DwBand& b, ptrdiff_t src, ptrdiff_t w, ptrdiff_t out) {
     steps[n++] = DwStep<Fn>{b, src, w, out, dw_pick_forward<V>(b)};
   });
   const size_t in_plane = size_t(g.in_h) * g.in_w;
@@ -575,40 +579,45 @@ void dw_backward_input(const DepthwiseGeometry& g, int multiplier, int count,
 constexpr int kDwProductsPerFold = 1 << 12;
 
 template <class V>
-void dw_backward_weight(const DepthwiseGeometry& g, int count,
-                        FunctionRef<DepthwiseWeightGradPlane<typename V::Elem>(int)> plane, double* dw_sum,
-                        double* db_sum) {
+void dw_backward_weight(const DepthwiseGeometry& g, int count, int channels,
+                        FunctionRef<DepthwiseWeightGradPlane<typename V::Elem>(int)> plane, double* sums) {
   using T = typename V::Elem;
   using Fn = DwWeightGradFn<V>;
   constexpr int W = V::W;
   const int kernel_size = g.kernel_h * g.kernel_w;
-  // Scratch: one vector accumulator per tap and one for the bias, then the plan.
-  const size_t acc_bytes = (size_t(kernel_size + 1) * W * sizeof(T) + 63) / 64 * 64;
+  const size_t per_channel = size_t(kernel_size + 1) * W;  // tap accumulators, then the bias one
+  // Scratch: every channel's vector accumulators, then the plan.
+  const size_t acc_bytes = (size_t(channels) * per_channel * sizeof(T) + 63) / 64 * 64;
   DwStep<Fn>* steps = dw_steps<Fn>(size_t(g.out_h), acc_bytes);
   T* acc = reinterpret_cast<T*>(reinterpret_cast<char*>(steps) - acc_bytes);
   int n = 0;
-  dw_forward_bands(g, [&](const DwBand& b, ptrdiff_t src, ptrdiff_t w, ptrdiff_t out) {
+  dw_forward_bands(g, 0, g.out_h, [&](const DwBand& b, ptrdiff_t src, ptrdiff_t w, ptrdiff_t out) {
     steps[n++] = DwStep<Fn>{b, src, w, out, dw_pick_weight_grad<V>(b)};
   });
-  const int planes_per_fold = std::max(1, kDwProductsPerFold * W / std::max(1, g.out_h * g.out_w));
+  // Enough planes per fold that each channel sees about kDwProductsPerFold products per lane
+  // when planes cycle through the channels.
+  const int64_t planes_per_fold =
+      int64_t(std::max(1, kDwProductsPerFold * W / std::max(1, g.out_h * g.out_w))) * channels;
   const size_t in_plane = size_t(g.in_h) * g.in_w, out_plane = size_t(g.out_h) * g.out_w;
-  for (int p0 = 0; p0 < count; p0 += planes_per_fold) {
-    for (int i = 0; i <= kernel_size; ++i) V::zero().store(acc + i * W);
-    using Plane = DepthwiseWeightGradPlane<T>;
-    const int planes = std::min(count - p0, planes_per_fold);
+  using Plane = DepthwiseWeightGradPlane<T>;
+  for (int p0 = 0; p0 < count; p0 += int(std::min<int64_t>(planes_per_fold, count - p0))) {
+    const int planes = int(std::min<int64_t>(planes_per_fold, count - p0));
+    std::fill(acc, acc + channels * per_channel, T(0));
     auto fold_plane = [&](int i) { return plane(p0 + i); };
     const auto prefetch = [&](const Plane& pl) {
       dw_prefetch(pl.x, in_plane);
       dw_prefetch(pl.dy, out_plane);
     };
     dw_each_plane(planes, FunctionRef<Plane(int)>(fold_plane), prefetch, [&](const Plane& pl) {
+      T* a = acc + size_t(pl.channel) * per_channel;
       for (int i = 0; i < n; ++i) {
         const DwStep<Fn>& st = steps[i];
-        st.fn(st.b, pl.x + st.src, pl.dy + st.out, acc + st.w * W, acc + kernel_size * W);
+        st.fn(st.b, pl.x + st.src, pl.dy + st.out, a + st.w * W, a + kernel_size * W);
       }
     });
-    for (int i = 0; i < kernel_size; ++i) dw_sum[i] += double(V::load(acc + i * W).reduce_add());
-    *db_sum += double(V::load(acc + kernel_size * W).reduce_add());
+    for (int c = 0; c < channels; ++c)
+      for (int i = 0; i <= kernel_size; ++i)
+        sums[size_t(c) * (kernel_size + 1) + i] += double(V::load(acc + c * per_channel + i * W).reduce_add());
   }
 }
 

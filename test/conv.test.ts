@@ -23,7 +23,7 @@ const cases: Case[] = [
   { name: '1x1 (pointwise GEMM)', batch: 3, inC: 5, inH: 6, inW: 7, outC: 4, kH: 1, kW: 1, bias: true },
   { name: '1x1 groups 2', batch: 2, inC: 4, inH: 5, inW: 5, outC: 6, kH: 1, kW: 1, groups: 2 },
   { name: '1x1 stride 2', batch: 2, inC: 5, inH: 7, inW: 7, outC: 3, kH: 1, kW: 1, stride: [2, 2] },
-  { name: 'depthwise x2 multiplier, stride 2', batch: 2, inC: 4, inH: 9, inW: 9, outC: 8, kH: 3, kW: 3, groups: 4, stride: [2, 2], padding: [1, 1], bias: true },
+  { name: 'depthwise x2 multiplier, stride 2 (routed to the depthwise kernels)', batch: 2, inC: 4, inH: 9, inW: 9, outC: 8, kH: 3, kW: 3, groups: 4, stride: [2, 2], padding: [1, 1], bias: true },
   { name: 'mixed stride/pad/dilation per dim', batch: 2, inC: 3, inH: 10, inW: 9, outC: 4, kH: 3, kW: 2, stride: [2, 1], padding: [0, 2], dilation: [1, 2] },
   { name: 'reduction past one K block', batch: 1, inC: 40, inH: 9, inW: 9, outC: 20, kH: 3, kW: 3, padding: [1, 1] },
   { name: 'input gradient past one K block', batch: 1, inC: 3, inH: 5, inW: 5, outC: 300, kH: 3, kW: 3, padding: [1, 1] },
@@ -73,22 +73,8 @@ describe('conv2d forward and backward against a float64 reference', () => {
   });
 });
 
-interface TransposeCase {
-  name: string;
-  batch: number;
-  inC: number;
-  inH: number;
-  inW: number;
-  outC: number;
-  kH: number;
-  kW: number;
-  stride?: [number, number];
-  padding?: [number, number];
-  outputPadding?: [number, number];
-  dilation?: [number, number];
-  groups?: number;
-  bias?: boolean;
-}
+// The same fields, read as the transposed convolution's input/output channels and sizes.
+type TransposeCase = Case & { outputPadding?: [number, number] };
 
 const transposeCases: TransposeCase[] = [
   { name: '2x2 stride 2 upsampling', batch: 2, inC: 4, inH: 5, inW: 6, outC: 3, kH: 2, kW: 2, stride: [2, 2], bias: true },
@@ -96,6 +82,8 @@ const transposeCases: TransposeCase[] = [
   { name: 'groups 2, stride 1, pad 1', batch: 2, inC: 4, inH: 6, inW: 5, outC: 6, kH: 3, kW: 3, padding: [1, 1], groups: 2 },
   { name: 'dilation 2 with output padding >= stride', batch: 2, inC: 2, inH: 5, inW: 4, outC: 3, kH: 3, kW: 2, dilation: [2, 2], outputPadding: [1, 1], bias: true },
   { name: '1x1 (pointwise)', batch: 2, inC: 5, inH: 3, inW: 4, outC: 4, kH: 1, kW: 1, bias: true },
+  // groups == channels on the GEMM path (conv2d itself routes that shape to the depthwise kernels)
+  { name: 'depthwise-shaped groups, stride 2', batch: 2, inC: 3, inH: 4, inW: 4, outC: 6, kH: 3, kW: 3, stride: [2, 2], padding: [1, 1], groups: 3, bias: true },
 ];
 
 describe('convTranspose2d against a float64 reference', () => {

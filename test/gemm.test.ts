@@ -19,10 +19,11 @@ function naiveGemm(a: ArrayLike<number>, b: ArrayLike<number>, c0: ArrayLike<num
 }
 
 // Every awkward size (1, 7, 17, 63, 65, 257) in every position, around the micro-tile
-// (12x32, 6x16, 4x4) and cache-block (K 256) edges.
+// (12x32, 6x16, 4x4) and cache-block (K 256) edges; 20 and 8 rows end in a shorter
+// micro-kernel (8 rows) that stores straight into C.
 const shapes: [number, number, number][] = [
   [1, 1, 1], [1, 7, 17], [7, 17, 63], [17, 63, 65], [63, 65, 257], [65, 257, 1],
-  [257, 1, 7], [257, 65, 63], [63, 257, 17], [65, 17, 257], [13, 300, 33],
+  [257, 1, 7], [257, 65, 63], [63, 257, 17], [65, 17, 257], [13, 300, 33], [20, 33, 64], [8, 5, 96],
 ];
 
 describe('gemm against a float64 naive product', () => {

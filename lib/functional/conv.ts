@@ -6,6 +6,7 @@ import { record } from '../autograd/graph.js';
 import { invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
 import type { Shape } from '../tensor.js';
+import { depthwiseConv2d } from './depthwise.js';
 import { rawSumTo, reshape } from './elementwise.js';
 import { expectFloatTensor, expectSameDevice, expectSameDtype, pair } from './validate.js';
 
@@ -125,6 +126,8 @@ export function rawConv2dBackwardWeight(x: Tensor, dy: Tensor, weightShape: Shap
 /**
  * 2-D convolution (cross-correlation, as in PyTorch) of `input` [N, C_in, H, W] with `weight`
  * [C_out, C_in/groups, kH, kW] plus an optional `bias` [C_out]. A 3-D input is one image.
+ * groups == C_in (depthwise) runs the direct depthwise kernels; 1×1 stride-1 unpadded
+ * convolutions are a plain GEMM on the NCHW tensor; everything else is im2col + GEMM.
  *
  * @example
  * const x = sc.randn([8, 3, 32, 32]);
@@ -141,6 +144,12 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
   checkGroupedChannels(op, x, input, weight, weight.shape[1]! * p.groups, p.groups);
   checkBias(op, bias, outChannels, weight);
   const [oh, ow] = convOutSize(op, x, weight, p);
+  if (p.groups > 1 && p.groups === x.shape[1]) {
+    // Depthwise (out_channels a multiple of the input's, as groups divides both): direct kernels, no im2col.
+    const out = depthwiseConv2d(x, weight, bias, { stride: p.stride, padding: p.padding, dilation: p.dilation });
+    if (x !== input) x.dispose();
+    return matchBatching(out, input);
+  }
   const y = rawConv2dForward(x, weight, bias, [x.shape[0]!, outChannels, oh, ow], p);
   const xShape = x.shape, wShape = weight.shape;
   const out = record(op, y, [x, weight, bias], (g, [sx, sw], needs) => [

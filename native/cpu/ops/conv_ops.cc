@@ -6,7 +6,6 @@
 //   backward input:  dX_g = col2im(W_gᵀ · dY_g)        (the col2im is the GEMM's sink)
 //   backward weight: dW_g = dY_g · col(X_g)ᵀ           (reduction over batch·H_out·W_out)
 #include <algorithm>
-#include <vector>
 
 #include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
@@ -32,6 +31,16 @@ struct ConvShape {
     return {in_per_group(), in_h,    in_w,       kernel_h,   kernel_w, stride_h, stride_w,
             pad_h,          pad_w,   dilation_h, dilation_w, out_h,    out_w,    in_c * in_plane()};
   }
+};
+
+// Temporary memory from the environment's caching allocator, returned at scope exit.
+struct PooledBuffer {
+  CachingAllocator& allocator;
+  void* data;
+  PooledBuffer(CachingAllocator& a, size_t bytes) : allocator(a), data(a.allocate(bytes)) {}
+  ~PooledBuffer() { allocator.deallocate(data); }
+  PooledBuffer(const PooledBuffer&) = delete;
+  PooledBuffer& operator=(const PooledBuffer&) = delete;
 };
 
 int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
@@ -165,20 +174,30 @@ void conv2d_backward_weight(const OpCall& c) {
       return p;
     };
     const int threads = c.ctx.pool.size();
-    // The reduction (batch·H_out·W_out) is usually by far the longest side: split it, each
-    // task summing into its own copy of dW, then add the copies in task order.
-    constexpr int64_t kMinReductionPerTask = 1024;
-    if (threads > 1 && k >= kMinReductionPerTask * threads) {
-      const int64_t size = dw.numel();
-      std::vector<T> partials(size_t(size) * size_t(threads - 1));
-      c.ctx.pool.run(threads, [&](int t) {
-        T* out = t == 0 ? dw.ptr<T>() : partials.data() + (t - 1) * size;
-        const GemmRange r{0, m, 0, n, k * t / threads, k * (t + 1) / threads};
+    // The reduction (batch·H_out·W_out) is usually by far the longest side: cut it into one
+    // block per thread, each in guided pieces (gemm_plan.h), every piece summed into its own
+    // copy of dW; the copies are then added in piece order (the same sums whichever thread
+    // computed which piece).
+    constexpr int64_t kMinReductionPerPiece = 1024;
+    constexpr int64_t kMaxPartialElements = int64_t(16) << 20;  // memory for the copies of dW
+    const int64_t size = dw.numel();
+    if (threads > 1 && k >= kMinReductionPerPiece * threads && (threads - 1) * size <= kMaxPartialElements) {
+      int pieces = guided_pieces(k / threads, kMinReductionPerPiece);
+      while (pieces > 1 && (threads * pieces - 1) * size > kMaxPartialElements) --pieces;
+      const int chunks = threads * pieces;
+      // From the caching allocator: a fresh heap block would be page-faulted in every call.
+      const PooledBuffer buffer(c.ctx.allocator, size_t(size) * size_t(chunks - 1) * sizeof(T));
+      T* partials = static_cast<T*>(buffer.data);
+      c.ctx.pool.run(chunks, [&](int t) {
+        T* out = t == 0 ? dw.ptr<T>() : partials + (t - 1) * size;
+        const int block = t % threads, piece = t / threads;
+        GemmRange r{0, m, 0, n, k * block / threads, k * (block + 1) / threads};
+        guided_piece(r.k0, r.k1, 1, pieces, piece, &r.k0, &r.k1);
         for (int64_t g = 0; g < s.groups; ++g) kernels.run(problem(g, out), r);
       });
       const auto& ew = kernels_for<T>(c.ctx.isa).elementwise;
       c.ctx.pool.parallel_for(size_t(size), kElementwiseGrain, [&](size_t b, size_t e) {
-        for (int t = 1; t < threads; ++t) ew.axpy(partials.data() + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
+        for (int t = 1; t < chunks; ++t) ew.axpy(partials + (t - 1) * size + b, T(1), dw.ptr<T>() + b, e - b);
       });
       return;
     }

@@ -9,6 +9,11 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Products below this many multiply-adds run on one thread.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
+// Pieces stay at least this large, so that splitting does not multiply the packing of the
+// operand each piece repacks (A per column block, B per row block).
+constexpr int64_t kMinPieceColumns = 1024;
+constexpr int64_t kMinPieceRows = 480;
+
 // Bounds of block `index` of `blocks` over [0, size) in units of `align`.
 void block_bounds(int64_t size, int64_t align, int blocks, int index, int64_t* begin, int64_t* end) {
   const int64_t units = ceil_div(size, align);
@@ -18,17 +23,37 @@ void block_bounds(int64_t size, int64_t align, int blocks, int index, int64_t* b
 
 }  // namespace
 
+void guided_piece(int64_t begin, int64_t end, int64_t align, int pieces, int piece, int64_t* piece_begin,
+                  int64_t* piece_end) {
+  const int64_t units = ceil_div(end - begin, align);
+  // Piece i starts where the halvings leave units >> i units (the last one ends at the end).
+  auto start = [&](int i) { return i == 0 ? 0 : i >= pieces ? units : units - (units >> i); };
+  *piece_begin = std::min(end, begin + start(piece) * align);
+  *piece_end = std::min(end, begin + start(piece + 1) * align);
+}
+
+int guided_pieces(int64_t size, int64_t min_size) {
+  int pieces = 1;
+  while (pieces < kGemmMaxPieces && (size >> pieces) >= min_size) ++pieces;
+  return pieces;
+}
+
 GemmRange GemmSplit::range(int task, int64_t k0, int64_t k1) const {
   GemmRange r{0, 0, 0, 0, k0, k1};
-  block_bounds(m, m_align, grid_m, task / grid_n, &r.m0, &r.m1);
-  block_bounds(n, n_align, grid_n, task % grid_n, &r.n0, &r.n1);
+  const int block = task % (grid_m * grid_n), piece = task / (grid_m * grid_n);
+  block_bounds(m, m_align, grid_m, block / grid_n, &r.m0, &r.m1);
+  block_bounds(n, n_align, grid_n, block % grid_n, &r.n0, &r.n1);
+  if (pieces_along_n)
+    guided_piece(r.n0, r.n1, n_align, pieces, piece, &r.n0, &r.n1);
+  else
+    guided_piece(r.m0, r.m1, m_align, pieces, piece, &r.m0, &r.m1);
   return r;
 }
 
 GemmSplit plan_gemm_split(int64_t m, int64_t n, int64_t k, int threads, int64_t m_align, int64_t n_align) {
   m_align = std::max<int64_t>(m_align, 1);
   n_align = std::max<int64_t>(n_align, 1);
-  GemmSplit best{m, n, m_align, n_align, 1, 1};
+  GemmSplit best{m, n, m_align, n_align, 1, 1, 1, true};
   if (threads <= 1 || m * n * std::max<int64_t>(k, 1) < kMinParallelWork) return best;
   const int64_t m_units = ceil_div(m, m_align), n_units = ceil_div(n, n_align);
   int64_t best_work = -1;
@@ -44,6 +69,10 @@ GemmSplit plan_gemm_split(int64_t m, int64_t n, int64_t k, int threads, int64_t 
       best.grid_n = grid_n;
     }
   }
+  // Pieces along the side already split (or the longer one).
+  best.pieces_along_n = best.grid_n > 1 || (best.grid_m == 1 && n >= m);
+  best.pieces = best.pieces_along_n ? guided_pieces(n / best.grid_n, std::max(kMinPieceColumns, n_align))
+                                    : guided_pieces(m / best.grid_m, std::max(kMinPieceRows, m_align));
   return best;
 }
 

@@ -44,19 +44,36 @@ GemmSink<T> col2im_sink(T* data, const ConvGeometry& g) {
   return {GemmSink<T>::Kind::Col2imAdd, data, 0, 1, 0, g, T(1), T(1), nullptr, nullptr};
 }
 
-// C's rows and columns cut into a grid_m × grid_n grid of blocks, one per task; block edges
-// fall on multiples of the alignments (micro-tile sizes, or whole images / channels where a
-// sink needs them).
+// Work is split statically into one block per thread, and each block into a few "guided"
+// pieces (1/2, 1/4, 1/8, ... of it, the last two equal). The pool hands tasks out as threads
+// free up, biggest pieces first, so a thread slowed by another process on its core does not
+// hold the others back, while the last piece, which a finished thread may wait for, is small.
+// Which thread computes a piece does not change its bits: results stay deterministic.
+constexpr int kGemmMaxPieces = 5;
+
+// Piece `piece` of `pieces` of [begin, end) in that schedule, cut at multiples of `align`
+// from begin.
+void guided_piece(int64_t begin, int64_t end, int64_t align, int pieces, int piece, int64_t* piece_begin,
+                  int64_t* piece_end);
+
+// How many guided pieces a block of `size` takes so that the smallest keeps `min_size`.
+int guided_pieces(int64_t size, int64_t min_size);
+
+// C's rows and columns cut into a grid_m × grid_n grid of blocks (one per thread), each cut
+// into `pieces` along its columns (or rows); block edges fall on multiples of the alignments
+// (micro-tile sizes, or whole images / channels where a sink needs them).
 struct GemmSplit {
   int64_t m, n, m_align, n_align;
-  int grid_m, grid_n;
+  int grid_m, grid_n, pieces;
+  bool pieces_along_n;
 
-  int tasks() const { return grid_m * grid_n; }
+  int tasks() const { return grid_m * grid_n * pieces; }
   GemmRange range(int task, int64_t k0, int64_t k1) const;
 };
 
-// Picks the grid that gives the busiest thread the least (padded) work; tiny problems run
-// on the calling thread, where waking the pool would cost more than the product.
+// Picks the grid that gives the busiest thread the least (padded) work and the pieces that
+// keep blocks large enough for packing to stay amortised; tiny problems run on the calling
+// thread, where waking the pool would cost more than the product.
 GemmSplit plan_gemm_split(int64_t m, int64_t n, int64_t k, int threads, int64_t m_align, int64_t n_align);
 
 }  // namespace sepconv::cpu

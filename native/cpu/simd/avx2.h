@@ -132,6 +132,25 @@ struct VecF32 {
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+
+  // Transposes an 8×8 block held as 8 row vectors (rows[i] becomes column i).
+  static void transpose(VecF32 (&rows)[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(rows[i].v, rows[i + 1].v);
+      t[i + 1] = _mm256_unpackhi_ps(rows[i].v, rows[i + 1].v);
+    }
+    for (int g = 0; g < 8; g += 4) {
+      u[g] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+      u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+      u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+      u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; ++j) {
+      rows[j].v = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+      rows[4 + j].v = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+    }
+  }
 };
 
 }  // namespace sepconv::cpu::avx2

@@ -116,6 +116,31 @@ struct VecF32 {
   }
   float reduce_add() const { return _mm512_reduce_add_ps(v); }
   float reduce_max() const { return _mm512_reduce_max_ps(v); }
+
+  // Transposes a 16×16 block held as 16 row vectors (rows[i] becomes column i).
+  static void transpose(VecF32 (&rows)[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+      t[i] = _mm512_unpacklo_ps(rows[i].v, rows[i + 1].v);
+      t[i + 1] = _mm512_unpackhi_ps(rows[i].v, rows[i + 1].v);
+    }
+    // Now u[4g + j] holds, in 128-bit lane L, column 4L + j of rows 4g..4g+3.
+    for (int g = 0; g < 16; g += 4) {
+      u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[g]), _mm512_castps_pd(t[g + 2])));
+      u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[g]), _mm512_castps_pd(t[g + 2])));
+      u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[g + 1]), _mm512_castps_pd(t[g + 3])));
+      u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[g + 1]), _mm512_castps_pd(t[g + 3])));
+    }
+    // A 4×4 transpose of 128-bit lanes gathers each column's four row groups.
+    for (int j = 0; j < 4; ++j) {
+      const __m512 lo01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44), hi01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xEE);
+      const __m512 lo23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x44), hi23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xEE);
+      rows[j].v = _mm512_shuffle_f32x4(lo01, lo23, 0x88);
+      rows[4 + j].v = _mm512_shuffle_f32x4(lo01, lo23, 0xDD);
+      rows[8 + j].v = _mm512_shuffle_f32x4(hi01, hi23, 0x88);
+      rows[12 + j].v = _mm512_shuffle_f32x4(hi01, hi23, 0xDD);
+    }
+  }
 };
 
 }  // namespace sepconv::cpu::avx512

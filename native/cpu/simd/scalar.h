@@ -62,6 +62,8 @@ struct Vec {
   static Vec select_positive(Vec cond, Vec a) { return {cond.v > T(0) ? a.v : T(0)}; }
   T reduce_add() const { return v; }
   T reduce_max() const { return v; }
+  // A 1×1 block is its own transpose.
+  static void transpose(Vec (&)[1]) {}
 };
 
 using VecF32 = Vec<float>;

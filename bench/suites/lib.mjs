@@ -1,0 +1,49 @@
+// Shared helpers for benchmark suites (bench/suites/<suite>.mjs, run by scripts/bench.mjs).
+//
+// A suite module exports `description` (one line) and `async run(ctx)` returning rows:
+//   { name, metric: 'GFLOP/s' | 'ms', higherIsBetter, ours: number[], peer?: { name, values: number[] }, note? }
+// `ours` and `peer.values` hold one best-of-reps figure per round; suites interleave their
+// rounds (ours, peer, ours, peer, ...) so both sides see the same machine load.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PYTHON = '/usr/bin/python3';
+export const PEERS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'peers');
+
+/** Wall-clock seconds of `reps` calls of fn after `warmup` untimed ones. */
+export function timeCalls(fn, { warmup = 2, reps = 5 } = {}) {
+  for (let i = 0; i < warmup; i++) fn();
+  const seconds = [];
+  for (let i = 0; i < reps; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    seconds.push(Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return seconds;
+}
+
+export const min = (xs) => Math.min(...xs);
+
+/**
+ * Runs a peer script from bench/peers with /usr/bin/python3 and parses the JSON it prints.
+ * Returns { ok: true, json } or { ok: false, reason } (python, numpy or torch missing...).
+ */
+export function runPeer(script, args, env = {}) {
+  if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} not found` };
+  const r = spawnSync(PYTHON, [join(PEERS_DIR, script), ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) {
+    const lastLine = (r.stderr || r.error?.message || '').trim().split('\n').pop();
+    return { ok: false, reason: lastLine || `exit code ${r.status}` };
+  }
+  try {
+    return { ok: true, json: JSON.parse(r.stdout.trim().split('\n').pop()) };
+  } catch {
+    return { ok: false, reason: 'unparseable output' };
+  }
+}

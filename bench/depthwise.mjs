@@ -11,8 +11,9 @@
 // read for the weight gradient) against a ~29 GB/s 2-thread triad on the reference machine.
 // `--clock cpu --threads 1` times process CPU time of single-threaded runs on both sides: on
 // a shared, oversubscribed machine that compares kernel efficiency without the descheduling
-// stalls that make 2-thread wall-clock figures bimodal. Prints a table, then JSON; writes bench/results/depthwise.json. `run()` is exported for
-// the suite runner.
+// stalls that make 2-thread wall-clock figures bimodal.
+// Prints a table, then JSON; writes bench/results/depthwise.json. `run()` also serves the
+// `npm run bench` suite (bench/suites/depthwise.mjs); rows keep each round's best per side.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -107,14 +108,19 @@ export async function run({ rounds = 3, reps = 5, quick = false, torch = true, c
       for (const op of OPS) {
         const mine = sepconvCase(cs, op);
         const times = { sepconv: [], torch_nchw: [], torch_channels_last: [] };
+        const roundBests = { sepconv: [], torch_nchw: [], torch_channels_last: [] };
+        const add = (side, ms) => {
+          times[side].push(...ms);
+          roundBests[side].push(best(ms));
+        };
         for (let r = 0; r < rounds; r++) {
-          times.sepconv.push(...timeReps(mine.run, reps, clocks[clock]));
+          add('sepconv', timeReps(mine.run, reps, clocks[clock]));
           if (!peer) continue;
           for (const layout of ['nchw', 'channels_last'])
-            times[`torch_${layout}`].push(...(await peer.time({ shape: cs.shape, stride: cs.stride ?? 1, layout, op, reps })));
+            add(`torch_${layout}`, await peer.time({ shape: cs.shape, stride: cs.stride ?? 1, layout, op, reps }));
         }
         mine.dispose();
-        const row = { case: cs.name, shape: cs.shape, stride: cs.stride ?? 1, op, bytes: mine.bytes };
+        const row = { case: cs.name, shape: cs.shape, stride: cs.stride ?? 1, op, bytes: mine.bytes, rounds: roundBests };
         for (const [k, v] of Object.entries(times)) row[k] = summary(v);
         row.gbps = mine.bytes / (row.sepconv.best * 1e6);
         const peerBest = peer ? Math.min(row.torch_nchw.best, row.torch_channels_last.best) : null;

@@ -12,24 +12,25 @@ import type { BackendInfo, MemoryStats } from './native.js';
 import type { Tensor } from './tensor.js';
 import { gemmInto } from './functional/linear.js';
 
-export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, scope } from './tensor.js';
-export type { Shape, TensorOptions } from './tensor.js';
+export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, getRngState, setRngState, scope } from './tensor.js';
+export type { Shape, TensorOptions, RngState } from './tensor.js';
 export type { DType, FloatDType, Device } from './dtype.js';
 export { noGrad, isGradEnabled } from './autograd/graph.js';
 export { SepconvError } from './errors.js';
 export * as F from './functional/index.js';
+export * as data from './data/index.js';
+export * as optim from './optim/index.js';
+export { matmul } from './functional/linear.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export { summary, compareSummaries } from './nn/summary.js';
 export type { ModelSummary, LayerSummary, SummaryOptions } from './nn/summary.js';
-export * as data from './data/index.js';
-export * as optim from './optim/index.js';
-export { matmul } from './functional/linear.js';
 export { cat, split, chunk } from './functional/concat.js';
 export { save, load, loadMetadata } from './io/checkpoint.js';
 export type { SaveOptions, StateDict } from './io/checkpoint.js';
 export { saveTrainingState, loadTrainingState } from './io/training-state.js';
 export type { StateValue, TrainingState } from './io/training-state.js';
+export * as train from './train/index.js';
 export type { BackendInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */

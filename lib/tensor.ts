@@ -107,6 +107,33 @@ export function manualSeed(seed: number): void {
   rng.counter = 0;
 }
 
+/** The generator's position: restoring it with `setRngState` replays the same draws (for resuming runs). */
+export interface RngState {
+  seed: number;
+  counter: number;
+}
+
+/**
+ * The generator's state (seed and draws used so far).
+ *
+ * @example
+ * const state = sc.getRngState();
+ * const a = sc.randn([3]);
+ * sc.setRngState(state);
+ * const b = sc.randn([3]); // same values as a
+ */
+export function getRngState(): RngState {
+  return { seed: rng.seed, counter: rng.counter };
+}
+
+/** Restores a state from `getRngState`. */
+export function setRngState(state: RngState): void {
+  if (!Number.isSafeInteger(state?.seed) || state.seed < 0 || !Number.isSafeInteger(state.counter) || state.counter < 0)
+    throw invalidArg('setRngState', 'state', '{ seed, counter } of non-negative integers', describe(state));
+  rng.seed = state.seed;
+  rng.counter = state.counter;
+}
+
 /** Reserves `count` random draws: returns [seed, first counter] for a native fill. */
 export function nextRandom(count: number): [number, number] {
   const start = rng.counter;

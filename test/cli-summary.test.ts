@@ -75,7 +75,7 @@ describe('sepconv summary', () => {
       [['summary', '--model', 'vgg', '--decoder', 'upsample'], '--decoder applies to --model unet only'],
       [['summary', '--model', 'vgg', '--compare', '--conv', 'dsc'], '--compare shows both conv kinds; drop --conv'],
       [['summary', '--model', 'vgg', 'extra'], "Unexpected argument 'extra'"],
-      [['train'], "sepconv: unknown command 'train'; commands: summary"],
+      [['frobnicate'], "sepconv: unknown command 'frobnicate'; commands: summary, train, compare, eval, predict"],
     ];
     for (const [args, message] of cases) {
       const r = sepconv(...args);

@@ -1,5 +1,7 @@
 /** The `sepconv` subcommands, in the order `sepconv --help` lists them. Add new ones here. */
 import type { Command } from './command.js';
+import { evalCommand, predictCommand } from './infer.js';
 import { summaryCommand } from './summary.js';
+import { compareCommand, trainCommand } from './train.js';
 
-export const COMMANDS: readonly Command[] = [summaryCommand];
+export const COMMANDS: readonly Command[] = [summaryCommand, trainCommand, compareCommand, evalCommand, predictCommand];

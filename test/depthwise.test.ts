@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as sc from '../dist/index.js';
+import { empty, runKernel } from '../dist/tensor.js';
 import { expectClose, gradcheck, randomArray } from './helpers/gradcheck.js';
 
 type Pair = [number, number];
@@ -219,4 +220,32 @@ describe('depthwiseConv2d bad input', () => {
       expect((thrown as Error).message).toBe(message);
     }
   });
+});
+
+// The fused depthwise→pointwise forward is a prototype op (not public API): checked against
+// the public depthwise + 1x1 conv pair. The first shape spans several row bands (the band
+// holds 256 KB of depthwise output: 3 rows of 64 x 260 here).
+describe('fused depthwise→pointwise forward (prototype op)', () => {
+  const shapes = [
+    { x: [2, 64, 11, 260], out: 20, stride: 1, bias: true },
+    { x: [3, 5, 9, 13], out: 7, stride: 2, bias: false },
+  ];
+  for (const dtype of ['float32', 'float64'] as const)
+    it(`matches the unfused pair (${dtype}, every ISA)`, () => {
+      for (const isa of dtype === 'float32' ? isas : [isas[0]!]) {
+        sc._setIsa(isa);
+        shapes.forEach(({ x: shape, out, stride, bias }, i) => {
+          const c = shape[1]!;
+          const x = sc.tensor(randomArray(shape.reduce((a, b) => a * b, 1), 900 + i), shape, { dtype });
+          const wDw = sc.tensor(randomArray(c * 9, 910 + i), [c, 1, 3, 3], { dtype });
+          const wPw = sc.tensor(randomArray(out * c, 920 + i), [out, c, 1, 1], { dtype });
+          const b = bias ? sc.tensor(randomArray(out, 930 + i), [out], { dtype }) : null;
+          const expected = sc.F.conv2d(sc.F.depthwiseConv2d(x, wDw, null, { stride, padding: 1 }), wPw, b);
+          const y = empty(expected.shape, dtype);
+          runKernel('depthwise_pointwise_forward', b ? [x, wDw, wPw, b] : [x, wDw, wPw], [y], [stride, stride, 1, 1, 1, 1]);
+          const [atol, rtol] = dtype === 'float32' ? [1e-3, 1e-4] : [1e-10, 1e-10];
+          expectClose(y.toArray(), expected.toArray(), atol, rtol);
+        });
+      }
+    });
 });

@@ -78,6 +78,11 @@
   X(depthwise_conv2d_backward_input)                                                         \
   /* x[N,C,H,W], dy[N,C*m,OH,OW] -> dw[C*m,1,kh,kw] (, dbias[C*m]); sums over the batch */ \
   X(depthwise_conv2d_backward_weight)                                                        \
+  /* Prototype, fused depthwise separable forward: x[N,C,H,W], w_dw[C,1,kh,kw],              \
+     w_pw[C_out,C,1,1] (, bias[C_out]) -> y[N,C_out,OH,OW] = pointwise(depthwise(x)), the     \
+     depthwise output computed a band of rows at a time and consumed from cache by the GEMM. \
+     Params: the depthwise stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w. */      \
+  X(depthwise_pointwise_forward)                                                             \
   /* out(float) ; keep_prob, scale, seed, counter: out = scale with probability keep_prob */ \
   /*   else 0 (dropout masks; same counter-based stream as fill_uniform)                   */ \
   X(fill_bernoulli)                                                                          \

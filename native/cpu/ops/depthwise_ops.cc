@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
 
@@ -92,11 +93,11 @@ void depthwise_conv2d_forward(const OpCall& c) {
     // Planes in (image, output channel) order: the m planes that read one input plane are
     // neighbours, so that plane is still in cache for the later ones.
     c.ctx.pool.parallel_for(size_t(s.batch * s.out_channels), plane_grain(s.out_plane), [&](size_t begin, size_t end) {
-      for (size_t p = begin; p < end; ++p) {
-        const int64_t n = int64_t(p) / s.out_channels, o = int64_t(p) % s.out_channels;
-        k.forward_plane(s.g, px + (n * s.channels + o / s.multiplier) * s.in_plane, pw + o * s.kernel_size,
-                        pb ? pb[o] : T(0), po + int64_t(p) * s.out_plane);
-      }
+      k.forward(s.g, 0, s.g.out_h, int(end - begin), [&](int i) {
+        const int64_t p = int64_t(begin) + i, n = p / s.out_channels, o = p % s.out_channels;
+        return DepthwiseForwardPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane, pw + o * s.kernel_size,
+                                        pb ? pb[o] : T(0), po + p * s.out_plane};
+      });
     });
   });
 }
@@ -111,13 +112,12 @@ void depthwise_conv2d_backward_input(const OpCall& c) {
     T* pdx = dx.ptr<T>();
     const size_t grain = plane_grain(s.in_plane * s.multiplier);
     c.ctx.pool.parallel_for(size_t(s.batch * s.channels), grain, [&](size_t begin, size_t end) {
-      for (size_t p = begin; p < end; ++p) {
-        const int64_t channel = int64_t(p) % s.channels;
+      k.backward_input(s.g, int(s.multiplier), int(end - begin), [&](int i) {
         // Input plane p = (n, c) collects output planes (n, c*m + k): consecutive in memory.
-        k.backward_input_plane(s.g, pdy + int64_t(p) * s.multiplier * s.out_plane, s.out_plane,
-                               pw + channel * s.multiplier * s.kernel_size, int(s.multiplier),
-                               pdx + int64_t(p) * s.in_plane);
-      }
+        const int64_t p = int64_t(begin) + i, channel = p % s.channels;
+        return DepthwiseInputGradPlane<T>{pdy + p * s.multiplier * s.out_plane,
+                                          pw + channel * s.multiplier * s.kernel_size, pdx + p * s.in_plane};
+      });
     });
   });
 }
@@ -132,25 +132,20 @@ void depthwise_conv2d_backward_weight(const OpCall& c) {
     const int64_t out_channels = s.out_channels, kernel_size = s.kernel_size;
     // Per output channel: kernel_size weight sums then the bias sum, in double.
     const int64_t sums_per_channel = kernel_size + 1;
-    // Work units are (input channel, image) in channel-major order, each covering the m
-    // output channels of its input plane; every task sums its static range of units into
-    // its own partial sums, which are then added in task order: the result depends on the
-    // thread count only, never on scheduling.
-    const int64_t units = s.channels * s.batch;
-    const int tasks = int(std::min<int64_t>(c.ctx.pool.size(), units));
+    // Planes (image, output channel) in memory order, split statically into one range per
+    // task; each task sums its range into its own partial sums, which are then added in task
+    // order: the result depends on the thread count only, never on scheduling.
+    const int64_t planes = s.batch * out_channels;
+    const int tasks = int(std::min<int64_t>(c.ctx.pool.size(), planes));
     std::vector<double> partial(size_t(std::max(tasks, 1) * out_channels * sums_per_channel), 0.0);
     const T *px = x.ptr<T>(), *pdy = dy.ptr<T>();
     c.ctx.pool.run(tasks, [&](int task) {
-      double* sums = partial.data() + size_t(task) * out_channels * sums_per_channel;
-      for (int64_t u = units * task / tasks; u < units * (task + 1) / tasks; ++u) {
-        const int64_t channel = u / s.batch, n = u % s.batch;
-        for (int64_t m = 0; m < s.multiplier; ++m) {
-          const int64_t o = channel * s.multiplier + m;
-          double* channel_sums = sums + o * sums_per_channel;
-          k.backward_weight_plane(s.g, px + (n * s.channels + channel) * s.in_plane,
-                                  pdy + (n * out_channels + o) * s.out_plane, channel_sums, channel_sums + kernel_size);
-        }
-      }
+      const int64_t begin = planes * task / tasks, end = planes * (task + 1) / tasks;
+      k.backward_weight(s.g, int(end - begin), int(out_channels), [&](int i) {
+        const int64_t p = begin + i, n = p / out_channels, o = p % out_channels;
+        return DepthwiseWeightGradPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane, pdy + p * s.out_plane,
+                                           int(o)};
+      }, partial.data() + size_t(task) * out_channels * sums_per_channel);
     });
     T* pdw = dw.ptr<T>();
     T* pdb = dbias ? dbias->ptr<T>() : nullptr;
@@ -161,6 +156,61 @@ void depthwise_conv2d_backward_weight(const OpCall& c) {
         if (i < kernel_size) pdw[o * kernel_size + i] = T(total);
         else if (pdb) pdb[o] = T(total);
       }
+  });
+}
+
+// Bytes of depthwise output a band holds: with the GEMM's packed panels it stays in L2.
+constexpr size_t kFusedBandBytes = size_t(256) << 10;
+
+void depthwise_pointwise_forward(const OpCall& c) {
+  const TensorArg &x = c.in(0), &w_dw = c.in(1), &w_pw = c.in(2), &y = c.out(0);
+  check_ndim(c, "w_pw", w_pw, 4);
+  check_ndim(c, "y", y, 4);
+  const int64_t out_channels = w_pw.shape[0];
+  SEPCONV_CHECK(w_pw.shape[1] == x.shape[1] && w_pw.shape[2] == 1 && w_pw.shape[3] == 1, op_name(c.op),
+                ": pointwise weight must be [C_out, ", x.shape[1], ", 1, 1]");
+  SEPCONV_CHECK(y.shape[1] == out_channels, op_name(c.op), ": output has ", y.shape[1], " channels, expected ",
+                out_channels);
+  // The depthwise half's shape, checked against y with the depthwise channel count.
+  TensorArg y_dw = y;
+  y_dw.shape[1] = x.shape[1];
+  const DepthwiseShape s = depthwise_shape(c, x, w_dw, y_dw);
+  SEPCONV_CHECK(s.multiplier == 1, op_name(c.op), ": channel multiplier must be 1");
+  check_dtype(c, "w_pw", w_pw, x.dtype);
+  const TensorArg* bias = c.num_inputs > 3 ? &c.in(3) : nullptr;
+  if (bias) {
+    check_numel(c, "bias", *bias, out_channels);
+    check_dtype(c, "bias", *bias, x.dtype);
+  }
+  float_dispatch(c, "x", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const auto& kernels = kernels_for<T>(c.ctx.isa);
+    const DepthwiseGeometry& g = s.g;
+    const int rows = int(std::clamp<int64_t>(int64_t(kFusedBandBytes / sizeof(T)) / (s.channels * g.out_w), 1, g.out_h));
+    const int bands = (g.out_h + rows - 1) / rows;
+    const int64_t units = s.batch * bands;
+    const int tasks = int(std::min<int64_t>(c.ctx.pool.size(), units));
+    const T *px = x.ptr<T>(), *pdw = w_dw.ptr<T>(), *ppw = w_pw.ptr<T>(), *pb = bias ? bias->ptr<T>() : nullptr;
+    T* py = y.ptr<T>();
+    c.ctx.pool.run(tasks, [&](int task) {
+      T* band = static_cast<T*>(thread_scratch(2, size_t(s.channels) * rows * g.out_w * sizeof(T)));
+      for (int64_t u = units * task / tasks; u < units * (task + 1) / tasks; ++u) {
+        const int64_t n = u / bands;
+        const int row0 = int(u % bands) * rows, row1 = std::min(g.out_h, row0 + rows);
+        const int64_t cols = int64_t(row1 - row0) * g.out_w;
+        // Depthwise rows [row0, row1) of every channel: band = [C x cols], row-major.
+        kernels.depthwise.forward(g, row0, row1, int(s.channels), [&](int ch) {
+          return DepthwiseForwardPlane<T>{px + (n * s.channels + ch) * s.in_plane, pdw + ch * s.kernel_size, T(0),
+                                          band + ch * cols};
+        });
+        // y[n, :, rows] = w_pw [C_out x C] * band, written into the NCHW output in place.
+        GemmProblem<T> p{out_channels, cols, s.channels, {dense_source(ppw, s.channels), false},
+                         {dense_source<T>(band, cols), false}, {}};
+        p.c = {GemmSink<T>::Kind::Planar, py + n * out_channels * s.out_plane + int64_t(row0) * g.out_w,
+               s.out_plane, std::max<int64_t>(cols, 1), 0, {}, T(1), T(0), pb, nullptr};
+        kernels.gemm.run(p, {0, out_channels, 0, cols, 0, s.channels});
+      }
+    });
   });
 }
 

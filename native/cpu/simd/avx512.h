@@ -73,8 +73,8 @@ struct VecF32 {
     const __m512i spread_lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512i spread_hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     const __mmask16 even = 0x5555;
-    _mm512_mask_storeu_ps(p, even & tail_mask(2 * n - 1), _mm512_permutexvar_ps(spread_lo, v));
-    _mm512_mask_storeu_ps(p + 16, even & tail_mask(2 * n - 17), _mm512_permutexvar_ps(spread_hi, v));
+    _mm512_mask_storeu_ps(p, even & tail_mask(2 * n - 1), _mm512_permutex2var_ps(v, spread_lo, v));
+    _mm512_mask_storeu_ps(p + 16, even & tail_mask(2 * n - 17), _mm512_permutex2var_ps(v, spread_hi, v));
   }
 
   friend VecF32 operator+(VecF32 a, VecF32 b) { return {_mm512_add_ps(a.v, b.v)}; }

@@ -2,7 +2,9 @@
 // Data-loading throughput: Oxford-IIIT Pet images/s through decode + resize to 128 +
 // augmentation with the DataLoader (cold: JPEG decode in the workers; warm: from the disk
 // cache), and CIFAR-10 batches/s; with a PyTorch DataLoader peer (PIL + numpy, 2 workers)
-// doing the light pipeline in the same run. Prints a table, then JSON.
+// doing the light pipeline in the same run, and what a SegNet-DSC training step (batch 16,
+// 128², 2 threads) consumes, measured in the same run: the loader must supply at least 3× that.
+// Prints a table, then JSON.
 //
 // usage: node bench/data.mjs [--data-dir DIR] [--workers N] [--repeats N] [--no-peer]
 // The data folder defaults to $SEPCONV_DATA, else ../shared/datasets, else ./datasets.
@@ -14,6 +16,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import * as sc from '../dist/index.js';
+import { cases as modelCases, trainingStep } from './suites/models.mjs';
+import { min, timeCalls } from './suites/lib.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const T = sc.data.transforms;
@@ -103,6 +107,18 @@ async function main() {
         results[`pets_${mode}_${name}`] = rate.items;
         rows.push([`Pets 128² batch 16, ${mode}, ${name} augmentation`, `${rate.items.toFixed(0)} images/s`, '']);
       }
+    // What training consumes: SegNet-DSC steps on the same kind of batch, loader idle.
+    const segnetDsc = modelCases.find((c) => c.name === 'segnet_dsc');
+    const { step, dispose } = trainingStep(sc, segnetDsc);
+    const stepSeconds = min(timeCalls(step, { warmup: 1, reps: 3 }));
+    dispose();
+    const consumed = segnetDsc.input[0] / stepSeconds;
+    const supplied = Math.min(results.pets_cold_heavy, results.pets_cold_light);
+    results.segnetDscStepSeconds = stepSeconds;
+    results.segnetDscImagesPerSecond = consumed;
+    results.petsSupplyOverConsumption = supplied / consumed;
+    rows.push([`SegNet-DSC training step consumes (batch 16, ${sc.backend().threads} threads)`, `${consumed.toFixed(1)} images/s`, `${(1e3 * stepSeconds).toFixed(0)} ms/step`]);
+    rows.push(['Pets loader (cold, slower pipeline) / SegNet-DSC consumption', `${(supplied / consumed).toFixed(1)}×`, 'target ≥ 3×']);
     // CIFAR-10: the classic crop + flip + normalise, batch 128.
     const cifar = await timed(() => sc.data.cifar10({ dir, split: 'train' }));
     rows.push(['CIFAR-10 train split load (50,000 items)', '', `${cifar.seconds.toFixed(2)} s`]);

@@ -6,14 +6,15 @@ import { min, runPeer, timeCalls } from './lib.mjs';
 
 export const description = 'training step ms of VGG-CIFAR (b128) and SegNet (b16, 128x128), regular vs DSC, vs PyTorch CPU';
 
-const cases = [
+export const cases = [
   { name: 'vgg_regular', model: 'vgg', conv: 'regular', input: [128, 3, 32, 32], classes: 10 },
   { name: 'vgg_dsc', model: 'vgg', conv: 'dsc', input: [128, 3, 32, 32], classes: 10 },
   { name: 'segnet_regular', model: 'segnet', conv: 'regular', input: [16, 3, 128, 128], classes: 3 },
   { name: 'segnet_dsc', model: 'segnet', conv: 'dsc', input: [16, 3, 128, 128], classes: 3 },
 ];
 
-function trainingStep(sc, c) {
+/** A model's whole training step on fixed random data; also used by the data benchmark. */
+export function trainingStep(sc, c) {
   sc.manualSeed(0);
   const model = sc.models[c.model]({ conv: c.conv, numClasses: c.classes });
   const [n, , h, w] = c.input;

@@ -58,6 +58,38 @@ void launch(const char* op, void (*kernel)(P...), dim3 grid, dim3 block, typenam
   check_launch(op);
 }
 
+// The CUDA ops, one per entry of the op list, defined in native/cuda/ops/*.cu.
+namespace ops {
+#define SEPCONV_DECLARE_CUDA_OP(name) void name(const OpCall& call);
+SEPCONV_OPS(SEPCONV_DECLARE_CUDA_OP)
+#undef SEPCONV_DECLARE_CUDA_OP
+}  // namespace ops
+
+// The operand checks every op repeats (the CPU op layer makes the same ones, so both
+// backends reject bad input with the same message).
+template <class F>
+void float_dispatch(const OpCall& c, const char* operand, DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::F32: f(float{}); return;
+    case DType::F64: f(double{}); return;
+    default: fail(op_name(c.op), ": ", operand, " must be float32 or float64, got ", dtype_name(dtype));
+  }
+}
+
+inline void check_dtype(const OpCall& c, const char* operand, const TensorArg& t, DType expected) {
+  SEPCONV_CHECK(t.dtype == expected, op_name(c.op), ": ", operand, " must be ", dtype_name(expected), ", got ",
+                dtype_name(t.dtype));
+}
+
+inline void check_numel(const OpCall& c, const char* operand, const TensorArg& t, int64_t expected) {
+  SEPCONV_CHECK(t.numel() == expected, op_name(c.op), ": ", operand, " has ", t.numel(), " elements, expected ",
+                expected);
+}
+
+inline void check_ndim(const OpCall& c, const char* operand, const TensorArg& t, int expected) {
+  SEPCONV_CHECK(t.ndim == expected, op_name(c.op), ": ", operand, " must have ", expected, " dims, got ", t.ndim);
+}
+
 // Blocks for a 1-D grid over n items; grid-stride loops in the kernels cover any remainder.
 inline unsigned blocks_for(int64_t n, int threads, int64_t max_blocks = 65535) {
   const int64_t b = (n + threads - 1) / threads;

@@ -24,7 +24,7 @@
       "sources": ["<!@(node scripts/list-sources.mjs core)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS"],
-      "libraries": ["-lpthread"],
+      "libraries": ["-lpthread", "-ldl"],
       "conditions": [
         ["target_arch=='x64'", {
           "dependencies": ["sepconv_isa_avx512", "sepconv_isa_avx2"],

@@ -13,6 +13,12 @@ export type TypedArrayFor<D extends DType> = D extends 'float32'
 export type AnyTypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, uint8: 3 };
+/** Device codes of the native layer (native/core/dtype.h). */
+export const DEVICE_CODE: Record<Device, number> = { cpu: 0, cuda: 1 };
+
+export function isDevice(value: unknown): value is Device {
+  return value === 'cpu' || value === 'cuda';
+}
 
 const ARRAY_CTORS = {
   float32: Float32Array,

@@ -9,7 +9,11 @@
  */
 import { native } from './native.js';
 import type { BackendInfo, MemoryStats } from './native.js';
+import { requireCuda } from './tensor.js';
 import type { Tensor } from './tensor.js';
+import { DEVICE_CODE, isDevice } from './dtype.js';
+import type { Device } from './dtype.js';
+import { describe, invalidArg } from './errors.js';
 import { gemmInto } from './functional/linear.js';
 
 export { Tensor, tensor, zeros, ones, full, zerosLike, randn, rand, empty, manualSeed, getRngState, setRngState, scope } from './tensor.js';
@@ -33,9 +37,9 @@ export type { SaveOptions, StateDict } from './io/checkpoint.js';
 export { saveTrainingState, loadTrainingState } from './io/training-state.js';
 export type { StateValue, TrainingState } from './io/training-state.js';
 export * as train from './train/index.js';
-export type { BackendInfo, MemoryStats } from './native.js';
+export type { BackendInfo, CudaDeviceInfo, MemoryStats } from './native.js';
 
-/** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`. */
+/** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`, plus the CUDA device or why there is none. */
 export function backend(): BackendInfo {
   return native.backend();
 }
@@ -45,14 +49,27 @@ export function setNumThreads(threads: number): void {
   native.setNumThreads(threads);
 }
 
-/** Native memory held by live tensors and by the allocator's reuse cache. */
-export function memoryStats(): MemoryStats {
-  return native.memoryStats();
+/** Memory of `device` held by live tensors and by its allocator's reuse cache. */
+export function memoryStats(device: Device = 'cpu'): MemoryStats {
+  checkDevice('memoryStats', device);
+  return native.memoryStats(DEVICE_CODE[device]);
 }
 
-/** Returns cached (freed but kept for reuse) native memory to the system. */
-export function emptyCache(): void {
-  native.emptyCache();
+/** Returns `device`'s cached (freed but kept for reuse) memory to the system or the GPU. */
+export function emptyCache(device: Device = 'cpu'): void {
+  checkDevice('emptyCache', device);
+  native.emptyCache(DEVICE_CODE[device]);
+}
+
+/** Waits until the CUDA work queued by this thread has finished (for timing; reads wait anyway). */
+export function cudaSynchronize(): void {
+  requireCuda('cudaSynchronize');
+  native.cudaSynchronize();
+}
+
+function checkDevice(op: string, device: unknown): void {
+  if (!isDevice(device)) throw invalidArg(op, 'device', "'cpu' or 'cuda'", describe(device));
+  if (device === 'cuda') requireCuda(op);
 }
 
 /** @internal Test hook: run float32 kernels on another ISA path in this thread. */

@@ -13,10 +13,25 @@ export interface BackendInfo {
   isa: string;
   /** Threads in this environment's kernel pool (SEPCONV_NUM_THREADS overrides). */
   threads: number;
-  /** True when the CUDA backend is built and a device is visible. */
+  /** True when the CUDA backend library loaded and a device is visible. */
   cuda: boolean;
+  /** Device 0, when `cuda` is true (`emulated` for the host emulator used in tests). */
+  cudaDevice?: CudaDeviceInfo;
+  /** Why `cuda` is false: no backend library (and why it did not load), or no device. */
+  cudaUnavailable?: string;
   /** Every ISA this build and CPU can run. */
   supportedIsas: string[];
+}
+
+export interface CudaDeviceInfo {
+  name: string;
+  computeCapability: string;
+  multiprocessors: number;
+  clockKHz: number;
+  memoryClockKHz: number;
+  memoryBusBits: number;
+  totalMemory: number;
+  emulated: boolean;
 }
 
 export interface MemoryStats {
@@ -25,20 +40,34 @@ export interface MemoryStats {
   peakBytesInUse: number;
   allocations: number;
   cacheHits: number;
+  /** CUDA only: cudaMalloc calls made (the rest came from the cache). */
+  deviceMallocs?: number;
+  /** CUDA only: times the cache was released to retry an allocation that ran out of memory. */
+  oomRetries?: number;
+  /** CUDA only: the device's free and total memory. */
+  deviceFree?: number;
+  deviceTotal?: number;
 }
 
 export interface NativeAddon {
-  alloc(bytes: number): StorageHandle;
+  /** `device` is a DEVICE_CODE (0 cpu, 1 cuda). */
+  alloc(bytes: number, device?: number): StorageHandle;
   free(handle: StorageHandle): void;
   write(handle: StorageHandle, byteOffset: number, data: ArrayBufferView): void;
   read(handle: StorageHandle, byteOffset: number, byteLength: number): ArrayBuffer;
+  /** Copies bytes between storages on any devices (uploads stage through pinned memory). */
+  transfer(src: StorageHandle, srcByteOffset: number, dst: StorageHandle, dstByteOffset: number, byteLength: number): void;
+  /** Waits for the calling thread's queued CUDA work. */
+  cudaSynchronize(): void;
+  /** Whether the loaded CUDA backend has a kernel for the op (by id). */
+  cudaOpSupported(op: number): boolean;
   run(op: number, handles: StorageHandle[], meta: Float64Array, params: Float64Array, numInputs: number): void;
   opNames(): string[];
   backend(): BackendInfo;
   setIsa(isa: string): void;
   setNumThreads(threads: number): void;
-  memoryStats(): MemoryStats;
-  emptyCache(): void;
+  memoryStats(device?: number): MemoryStats;
+  emptyCache(device?: number): void;
   readonly metaStride: number;
 }
 

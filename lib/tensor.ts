@@ -6,12 +6,12 @@
  * tensors the autograd graph saved stay alive until backward has used them. A
  * FinalizationRegistry frees what escapes all of these when it is garbage-collected.
  */
-import { arrayCtor, dtypeOfArray, dtypeSize, DTYPE_CODE, isDType, isFloat } from './dtype.js';
+import { arrayCtor, DEVICE_CODE, dtypeOfArray, dtypeSize, DTYPE_CODE, isDevice, isDType, isFloat } from './dtype.js';
 import type { AnyTypedArray, Device, DType, TypedArrayFor } from './dtype.js';
 import { describe, invalidArg, opError, shapeStr } from './errors.js';
 import { native, opId } from './native.js';
 import { isProfiling, recordKernel } from './profiler.js';
-import type { StorageHandle } from './native.js';
+import type { BackendInfo, StorageHandle } from './native.js';
 import type { GradNode } from './autograd/graph.js';
 import { runBackward } from './autograd/graph.js';
 import * as ew from './functional/elementwise.js';
@@ -264,6 +264,29 @@ export class Tensor {
     runBackward(this, grad);
   }
 
+  /**
+   * This tensor on `device` ('cpu' or 'cuda'): the tensor itself when it is already there,
+   * else a copy that gradients flow back through.
+   *
+   * @example
+   * const x = sc.randn([8, 3, 32, 32]).to('cuda'); // needs sc.backend().cuda
+   */
+  to(device: Device): Tensor {
+    return ew.toDevice(this, device);
+  }
+
+  /** @internal Moves this tensor's data to `device` in place (for Module#to: identity is kept). */
+  moveTo(device: Device): void {
+    const s = this.storage('to');
+    if (s.device === device) return;
+    // The whole storage moves, so this tensor's offset stays valid.
+    const moved = new Storage(native.alloc(s.bytes, DEVICE_CODE[device]), s.bytes, device);
+    native.transfer(s.handle, 0, moved.handle, 0, s.bytes);
+    s.release();
+    this._storage = moved;
+    this.grad?.moveTo(device);
+  }
+
   /** A new leaf tensor on the same memory, cut off from the graph. */
   detach(): Tensor {
     return this.alias();
@@ -323,6 +346,10 @@ const META_STRIDE: number = native.metaStride;
  */
 export function runKernel(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[], params: readonly number[] = []): void {
   const operands = [...inputs, ...outputs];
+  const device = operands[0]?.device;
+  const stray = operands.findIndex((t) => t.device !== device);
+  if (stray >= 0)
+    throw opError(op, `operand 0 (shape ${shapeStr(operands[0]!.shape)}) is on ${device} but operand ${stray} (shape ${shapeStr(operands[stray]!.shape)}) is on ${operands[stray]!.device}; move them to one device with .to()`);
   const handles: StorageHandle[] = new Array(operands.length);
   const meta = new Float64Array(operands.length * META_STRIDE);
   for (let i = 0; i < operands.length; i++) {
@@ -341,17 +368,37 @@ export function runKernel(op: string, inputs: readonly Tensor[], outputs: readon
 }
 
 /** An uninitialised tensor (contents undefined until written). */
-export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+export function empty(shape: Shape, dtype: DType = 'float32', device: Device = 'cpu'): Tensor {
   const bytes = numelOf(shape) * dtypeSize(dtype);
-  return new Tensor(new Storage(native.alloc(bytes), bytes, 'cpu'), shape, dtype);
+  if (device === 'cuda') requireCuda('empty');
+  return new Tensor(new Storage(native.alloc(bytes, DEVICE_CODE[device]), bytes, device), shape, dtype);
+}
+
+/** Throws an Error saying whether the CUDA build or the device is missing, unless CUDA is usable. */
+export function requireCuda(op: string): void {
+  cudaStatus ??= native.backend(); // fixed for the life of the process
+  if (!cudaStatus.cuda) throw opError(op, `cannot use device 'cuda': ${cudaStatus.cudaUnavailable}`);
+}
+let cudaStatus: BackendInfo | undefined;
+
+/** A copy of `x` on `device` (same dtype and shape); not recorded by autograd. */
+export function transferCopy(x: Tensor, device: Device): Tensor {
+  const out = empty(x.shape, x.dtype, device);
+  const size = dtypeSize(x.dtype);
+  native.transfer(x.storage('to').handle, x.offset * size, out.storage('to').handle, 0, x.numel * size);
+  return out;
 }
 
 export interface TensorOptions {
   dtype?: DType;
+  /** 'cpu' (default) or 'cuda'. */
+  device?: Device;
   requiresGrad?: boolean;
 }
 
-function checkOptions(op: string, opts: TensorOptions | undefined, floatOnly = false): { dtype?: DType; requiresGrad: boolean } {
+function checkOptions(op: string, opts: TensorOptions | undefined, floatOnly = false): { dtype?: DType; device: Device; requiresGrad: boolean } {
+  const device = opts?.device ?? 'cpu';
+  if (!isDevice(device)) throw invalidArg(op, 'options.device', "'cpu' or 'cuda'", describe(device));
   const dtype = opts?.dtype;
   if (dtype !== undefined && !isDType(dtype))
     throw invalidArg(op, 'options.dtype', "'float32', 'float64', 'int32' or 'uint8'", describe(dtype));
@@ -360,7 +407,7 @@ function checkOptions(op: string, opts: TensorOptions | undefined, floatOnly = f
   const requiresGrad = opts?.requiresGrad ?? false;
   if (requiresGrad && dtype !== undefined && !isFloat(dtype))
     throw invalidArg(op, 'options.requiresGrad', `false for dtype ${dtype} (only float tensors have gradients)`, 'true');
-  return { dtype, requiresGrad };
+  return { dtype, device, requiresGrad };
 }
 
 function finish(t: Tensor, requiresGrad: boolean): Tensor {
@@ -376,7 +423,7 @@ function finish(t: Tensor, requiresGrad: boolean): Tensor {
  * const x = sc.tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
  */
 export function tensor(data: ArrayLike<number>, shape?: Shape, opts?: TensorOptions): Tensor {
-  const { dtype: asked, requiresGrad } = checkOptions('tensor', opts);
+  const { dtype: asked, device, requiresGrad } = checkOptions('tensor', opts);
   if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number')
     throw invalidArg('tensor', 'data', 'a typed array or an array of numbers', describe(data));
   const dims = shape === undefined ? [data.length] : checkShape('tensor', 'shape', shape);
@@ -386,15 +433,15 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, opts?: TensorOpti
   if (requiresGrad && !isFloat(dtype)) throw invalidArg('tensor', 'options.requiresGrad', `false for dtype ${dtype}`, 'true');
   const Ctor = arrayCtor(dtype);
   const typed: AnyTypedArray = dtypeOfArray(data) === dtype ? (data as AnyTypedArray) : Ctor.from(data as ArrayLike<number>);
-  const t = empty(dims, dtype);
+  const t = empty(dims, dtype, device);
   native.write(t.storage('tensor').handle, 0, typed);
   return finish(t, requiresGrad);
 }
 
 /** A tensor filled with `value`. */
 export function full(shape: Shape, value: number, opts?: TensorOptions): Tensor {
-  const { dtype, requiresGrad } = checkOptions('full', opts);
-  const t = empty(checkShape('full', 'shape', shape), dtype ?? 'float32');
+  const { dtype, device, requiresGrad } = checkOptions('full', opts);
+  const t = empty(checkShape('full', 'shape', shape), dtype ?? 'float32', device);
   runKernel('fill', [], [t], [value]);
   return finish(t, requiresGrad);
 }
@@ -408,28 +455,35 @@ export function ones(shape: Shape, opts?: TensorOptions): Tensor {
 }
 
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** Standard-normal samples (mean 0, std 1), reproducible under `manualSeed`. */
 export function randn(shape: Shape, opts?: TensorOptions & { mean?: number; std?: number }): Tensor {
-  const { dtype, requiresGrad } = checkOptions('randn', opts, true);
-  const t = empty(checkShape('randn', 'shape', shape), dtype ?? 'float32');
+  const { dtype, device, requiresGrad } = checkOptions('randn', opts, true);
+  const t = empty(checkShape('randn', 'shape', shape), dtype ?? 'float32', device);
   runKernel('fill_randn', [], [t], [opts?.mean ?? 0, opts?.std ?? 1, ...nextRandom(t.numel)]);
   return finish(t, requiresGrad);
 }
 
 /** Uniform samples in [low, high) (default [0, 1)), reproducible under `manualSeed`. */
 export function rand(shape: Shape, opts?: TensorOptions & { low?: number; high?: number }): Tensor {
-  const { dtype, requiresGrad } = checkOptions('rand', opts, true);
-  const t = empty(checkShape('rand', 'shape', shape), dtype ?? 'float32');
+  const { dtype, device, requiresGrad } = checkOptions('rand', opts, true);
+  const t = empty(checkShape('rand', 'shape', shape), dtype ?? 'float32', device);
   runKernel('fill_uniform', [], [t], [opts?.low ?? 0, opts?.high ?? 1, ...nextRandom(t.numel)]);
   return finish(t, requiresGrad);
 }
 
-/** A copy converted to `dtype` (not recorded by autograd; see Tensor#to for the differentiable form). */
-export function castCopy(x: Tensor, dtype: DType): Tensor {
-  const out = empty(x.shape, dtype);
+/** A copy converted to `dtype` on `device` (not recorded by autograd; see Tensor#to for the differentiable move). */
+export function castCopy(x: Tensor, dtype: DType, device: Device = x.device): Tensor {
+  if (device !== x.device) {
+    const moved = transferCopy(x, device);
+    if (dtype === x.dtype) return moved;
+    const out = castCopy(moved, dtype);
+    moved.dispose();
+    return out;
+  }
+  const out = empty(x.shape, dtype, device);
   runKernel('copy', [x], [out]);
   return out;
 }

@@ -147,7 +147,7 @@ function reshapeOwned(g: Tensor, shape: readonly number[]): Tensor {
 
 /** A new tensor with `like`'s shape and dtype holding `src`'s values. */
 function copyOf(src: Tensor, like: Tensor): Tensor {
-  const out = empty(like.shape, like.dtype);
+  const out = empty(like.shape, like.dtype, like.device);
   runKernel('copy', [src], [out]);
   return out;
 }
@@ -184,7 +184,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   // itself is not recorded (no higher-order gradients).
   noGrad(() => scope(() => {
     const owned = new GradOwnership();
-    const seed = grad ?? ones(root.shape, { dtype: root.dtype });
+    const seed = grad ?? ones(root.shape, { dtype: root.dtype, device: root.device });
     if (grad === undefined) owned.add(seed);
     if (root.gradFn === null) {
       accumulateLeaf(root, seed, owned);

@@ -5,7 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { describe, invalidArg } from '../errors.js';
-import { tensor } from '../tensor.js';
+import { isDevice } from '../dtype.js';
+import type { Device } from '../dtype.js';
+import { requireCuda, tensor } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { sourceLoader } from './batch.js';
 import type { BatchArrays, RawSample, SampleLoader } from './batch.js';
@@ -32,6 +34,8 @@ export interface DataLoaderOptions {
   prefetch?: number;
   /** Worker threads decoding and augmenting (default: the machine's cores, at most 4; 0 = this thread). */
   workers?: number;
+  /** Where batches are delivered (default 'cpu'); 'cuda' uploads them through pinned memory. */
+  device?: Device;
 }
 
 /** One batch: x float32 [B, C, H, W]; y int32 [B] (labels) or [B, H, W] (masks). */
@@ -99,6 +103,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly dropLast: boolean;
   readonly prefetch: number;
   readonly workers: number;
+  readonly device: Device;
   readonly transforms: readonly Transform[];
   /** The epoch the next iteration runs (incremented as each one starts). */
   epoch = 0;
@@ -120,6 +125,10 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.workers = integerAtLeast('options.workers', options.workers ?? Math.min(4, availableParallelism()), 0);
     this.prefetch = integerAtLeast('options.prefetch', options.prefetch ?? 2 * Math.max(1, this.workers), 1);
     this.transforms = flattenTransforms('DataLoader', options.transform);
+    const device = options.device ?? 'cpu';
+    if (!isDevice(device)) throw invalidArg('DataLoader', 'options.device', "'cpu' or 'cuda'", describe(device));
+    if (device === 'cuda') requireCuda('DataLoader');
+    this.device = device;
   }
 
   /** Batches per epoch. */
@@ -155,8 +164,8 @@ export class DataLoader implements AsyncIterable<Batch> {
       if (isWorkerReady(this.dataset)) for (const entry of arrays.skipped) this.dataset[reportSkipped](entry);
       if (arrays.indices.length === 0) continue;
       yield {
-        x: tensor(arrays.x, arrays.xShape, { dtype: 'float32' }),
-        y: tensor(arrays.y, arrays.yShape, { dtype: 'int32' }),
+        x: tensor(arrays.x, arrays.xShape, { dtype: 'float32', device: this.device }),
+        y: tensor(arrays.y, arrays.yShape, { dtype: 'int32', device: this.device }),
         indices: arrays.indices,
       };
     }

@@ -50,11 +50,11 @@ export function avgPool2d(input: Tensor, options: AvgPool2dOptions): Tensor {
     throw invalidArg('avgPool2d', 'input', `H and W that give an output of at least 1x1 (kernelSize [${kh}, ${kw}], padding [${ph}, ${pw}])`,
       `shape ${shapeStr(input.shape)} (output would be ${oh}x${ow})`);
   const params = [kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0, divisor ?? 0];
-  const out = empty([n, c, oh, ow], input.dtype);
+  const out = empty([n, c, oh, ow], input.dtype, input.device);
   runKernel('avg_pool2d_forward', [input], [out], params);
   const inShape = input.shape;
   return record('avgPool2d', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype);
+    const dx = empty(inShape, g.dtype, g.device);
     runKernel('avg_pool2d_backward', [g], [dx], params);
     return [dx];
   });
@@ -75,11 +75,11 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | readonly [
     throw invalidArg('adaptiveAvgPool2d', 'input', 'a non-empty H and W', `shape ${shapeStr(input.shape)}`);
   const filled = Array.isArray(outputSize) && outputSize.length === 2 ? [outputSize[0] ?? h, outputSize[1] ?? w] : outputSize;
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', filled, 1);
-  const out = empty([n, c, oh, ow], input.dtype);
+  const out = empty([n, c, oh, ow], input.dtype, input.device);
   runKernel('adaptive_avg_pool2d_forward', [input], [out]);
   const inShape = input.shape;
   return record('adaptiveAvgPool2d', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype);
+    const dx = empty(inShape, g.dtype, g.device);
     runKernel('adaptive_avg_pool2d_backward', [g], [dx]);
     return [dx];
   });

@@ -27,7 +27,7 @@ function narrowCopy(src: Tensor, dst: Tensor, dim: number, srcStart: number, dst
 
 /** A new tensor holding entries [start, start + length) of `x` along `dim` (not recorded). */
 function rawNarrow(x: Tensor, dim: number, start: number, length: number): Tensor {
-  const out = empty(withSize(x.shape, dim, length), x.dtype);
+  const out = empty(withSize(x.shape, dim, length), x.dtype, x.device);
   narrowCopy(x, out, dim, start, 0, length);
   return out;
 }
@@ -58,7 +58,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     offsets.push(total);
     total += t.shape[d]!;
   });
-  const out = empty(withSize(first.shape, d, total), first.dtype);
+  const out = empty(withSize(first.shape, d, total), first.dtype, first.device);
   tensors.forEach((t, i) => narrowCopy(t, out, d, 0, offsets[i]!, t.shape[d]!));
   const sizes = tensors.map((t) => t.shape[d]!);
   return record('cat', out, tensors, (g, _saved, needs) =>
@@ -86,7 +86,7 @@ export function narrow(input: Tensor, dim: number, start: number, length: number
   const out = rawNarrow(input, d, from, length);
   const inShape = input.shape;
   return record('narrow', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype);
+    const dx = empty(inShape, g.dtype, g.device);
     runKernel('fill', [], [dx], [0]);
     narrowCopy(g, dx, d, 0, from, length);
     return [dx];

@@ -106,19 +106,19 @@ function perChannelSum(g: Tensor, channels: number): Tensor {
 }
 
 export function rawConv2dForward(x: Tensor, weight: Tensor, bias: Tensor | null, outShape: Shape, p: ConvParams): Tensor {
-  const y = empty(outShape, x.dtype);
+  const y = empty(outShape, x.dtype, x.device);
   runKernel('conv2d_forward', bias ? [x, weight, bias] : [x, weight], [y], nativeParams(p));
   return y;
 }
 
 export function rawConv2dBackwardInput(dy: Tensor, weight: Tensor, bias: Tensor | null, inputShape: Shape, p: ConvParams): Tensor {
-  const dx = empty(inputShape, dy.dtype);
+  const dx = empty(inputShape, dy.dtype, dy.device);
   runKernel('conv2d_backward_input', bias ? [dy, weight, bias] : [dy, weight], [dx], nativeParams(p));
   return dx;
 }
 
 export function rawConv2dBackwardWeight(x: Tensor, dy: Tensor, weightShape: Shape, p: ConvParams): Tensor {
-  const dw = empty(weightShape, x.dtype);
+  const dw = empty(weightShape, x.dtype, x.device);
   runKernel('conv2d_backward_weight', [x, dy], [dw], nativeParams(p));
   return dw;
 }

@@ -18,7 +18,7 @@ function checkArgs(op: string, input: Tensor, p: unknown, training: unknown): vo
 
 /** input * mask, where the mask (of `maskShape`, broadcast over input) keeps with probability 1 - p. */
 function applyMask(op: string, input: Tensor, p: number, maskShape: Shape): Tensor {
-  const mask = empty(maskShape, input.dtype);
+  const mask = empty(maskShape, input.dtype, input.device);
   runKernel('fill_bernoulli', [], [mask], [1 - p, p === 1 ? 0 : 1 / (1 - p), ...nextRandom(mask.numel)]);
   const out = rawBinary('mul', input, mask);
   const result = record(op, out, [input], (g, [m]) => [rawBinary('mul', g, m!)], [mask]);

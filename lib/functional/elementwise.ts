@@ -3,10 +3,11 @@
  * The `raw*` helpers run the kernels without recording (for other ops' backward passes).
  */
 import { record } from '../autograd/graph.js';
+import type { Device } from '../dtype.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
-import { empty, numelOf, runKernel, Tensor } from '../tensor.js';
+import { empty, numelOf, requireCuda, runKernel, Tensor, transferCopy } from '../tensor.js';
 import type { Shape } from '../tensor.js';
-import { expectFloatTensor, expectSameDevice, expectSameDtype } from './validate.js';
+import { expectFloatTensor, expectSameDevice, expectSameDtype, expectTensor } from './validate.js';
 
 const BINARY_KIND = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 type BinaryOp = keyof typeof BINARY_KIND;
@@ -31,7 +32,7 @@ function withRank(shape: Shape, rank: number): number[] {
 
 export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(shape, a.dtype);
+  const out = empty(shape, a.dtype, a.device);
   const av = a.ndim === shape.length ? a : a.alias(withRank(a.shape, shape.length));
   const bv = b.ndim === shape.length ? b : b.alias(withRank(b.shape, shape.length));
   runKernel('binary', [av, bv], [out], [BINARY_KIND[op]]);
@@ -42,7 +43,7 @@ export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 
 /** out = alpha * x + beta. */
 export function rawAffine(x: Tensor, alpha: number, beta: number): Tensor {
-  const out = empty(x.shape, x.dtype);
+  const out = empty(x.shape, x.dtype, x.device);
   runKernel('affine', [x], [out], [alpha, beta]);
   return out;
 }
@@ -51,7 +52,7 @@ export function rawAffine(x: Tensor, alpha: number, beta: number): Tensor {
 export function rawSumTo(x: Tensor, shape: Shape): Tensor {
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   const aligned = withRank(shape, x.ndim);
-  const out = empty(aligned, x.dtype);
+  const out = empty(aligned, x.dtype, x.device);
   runKernel('sum_to', [x], [out]);
   if (aligned.length === shape.length) return out;
   const view = out.alias(shape);
@@ -147,7 +148,7 @@ export function sum(input: Tensor, dim?: number | readonly number[], keepDim = f
   const dims = reductionDims('sum', input, dim);
   const kept = input.shape.map((d, i) => (dims.includes(i) ? 1 : d));
   const finalShape = keepDim ? kept : input.shape.filter((_, i) => !dims.includes(i));
-  const reduced = empty(kept, input.dtype);
+  const reduced = empty(kept, input.dtype, input.device);
   runKernel('sum_to', [input], [reduced]);
   const out = keepDim ? reduced : reduced.alias(finalShape);
   if (out !== reduced) reduced.dispose();
@@ -166,7 +167,7 @@ export function mean(input: Tensor, dim?: number | readonly number[], keepDim = 
 /** Broadcasts `g` (viewed with keep-dims shape `kept`) back to `shape`. */
 function expandTo(g: Tensor, kept: Shape, shape: Shape): Tensor {
   const gv = g.alias(kept);
-  const zeros = empty(shape, g.dtype);
+  const zeros = empty(shape, g.dtype, g.device);
   runKernel('fill', [], [zeros], [0]);
   const out = rawBinary('add', zeros, gv);
   zeros.dispose();
@@ -184,6 +185,16 @@ export function resolveShape(op: string, shape: readonly number[], numel: number
   if (numelOf(resolved) !== numel || resolved.some((d) => !Number.isInteger(d)))
     throw invalidArg(op, 'shape', `a shape with ${numel} elements (input shape ${shapeStr(from)})`, shapeStr(shape));
   return resolved;
+}
+
+/** `input` on `device`: itself when already there, else a copy that gradients flow back through. */
+export function toDevice(input: Tensor, device: Device): Tensor {
+  expectTensor('to', 'input', input);
+  if (device !== 'cpu' && device !== 'cuda') throw invalidArg('to', 'device', "'cpu' or 'cuda'", describe(device));
+  if (input.device === device) return input;
+  if (device === 'cuda') requireCuda(`to('cuda')`);
+  const from = input.device;
+  return record('to', transferCopy(input, device), [input], (g) => [transferCopy(g, from)]);
 }
 
 /** A view with another shape (same elements, same order); one dim may be -1. */
@@ -208,12 +219,12 @@ export function flatten(input: Tensor, startDim = 1, endDim = -1): Tensor {
 /** max(input, 0). */
 export function relu(input: Tensor): Tensor {
   expectFloatTensor('relu', 'input', input);
-  const out = empty(input.shape, input.dtype);
+  const out = empty(input.shape, input.dtype, input.device);
   runKernel('relu_forward', [input], [out]);
   // Saves its output, not its input: out > 0 exactly where input > 0, and the next layer
   // usually saves the same tensor, so the pre-activation can be freed.
   return record('relu', out, [input], (g, [y]) => {
-    const dx = empty(y!.shape, y!.dtype);
+    const dx = empty(y!.shape, y!.dtype, y!.device);
     runKernel('relu_backward', [y!, g], [dx]);
     return [dx];
   }, [out]);

@@ -76,11 +76,11 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
     if (!recompute) [ratioH, ratioW] = [1 / sh, 1 / sw];
   }
   const params = [MODE_CODE[mode], alignCorners ? 1 : 0, ratioH, ratioW];
-  const out = empty([n, c, outH, outW], input.dtype);
+  const out = empty([n, c, outH, outW], input.dtype, input.device);
   runKernel('upsample2d_forward', [input], [out], params);
   const inShape = input.shape;
   return record('interpolate', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype);
+    const dx = empty(inShape, g.dtype, g.device);
     runKernel('upsample2d_backward', [g], [dx], params);
     return [dx];
   });

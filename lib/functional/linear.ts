@@ -25,7 +25,7 @@ export interface GemmOptions {
  * 3-D (batched); a 2-D `outShape` with batched operands sums over the batch.
  */
 export function rawGemm(a: Tensor, b: Tensor, outShape: Shape, opts: GemmOptions = {}): Tensor {
-  const out = empty(outShape, a.dtype);
+  const out = empty(outShape, a.dtype, a.device);
   gemmInto(out, a, b, opts);
   return out;
 }

@@ -44,11 +44,11 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (!(reduction in REDUCTION_CODE)) throw invalidArg(op, 'options.reduction', "'mean', 'sum' or 'none'", describe(reduction));
   const code = REDUCTION_CODE[reduction];
 
-  const loss = empty(reduction === 'none' ? targets.shape : [], logits.dtype);
-  const logSumExp = empty(targets.shape, logits.dtype);
+  const loss = empty(reduction === 'none' ? targets.shape : [], logits.dtype, logits.device);
+  const logSumExp = empty(targets.shape, logits.dtype, logits.device);
   runKernel('cross_entropy_forward', [logits, targets], [loss, logSumExp], [ignoreIndex, code]);
   record(op, loss, [logits], (g, [x, t, lse]) => {
-    const dx = empty(x!.shape, x!.dtype);
+    const dx = empty(x!.shape, x!.dtype, x!.device);
     runKernel('cross_entropy_backward', [x!, t!, lse!, g], [dx], [ignoreIndex, code]);
     return [dx];
   }, [logits, targets, logSumExp]);

@@ -69,22 +69,22 @@ export function batchNorm2d(
   // The kernel's affine form takes both: a missing one is the identity (1 or 0).
   const affine = gamma !== null || beta !== null;
   if (affine) {
-    gamma ??= full([c], 1, { dtype: input.dtype });
-    beta ??= full([c], 0, { dtype: input.dtype });
+    gamma ??= full([c], 1, { dtype: input.dtype, device: input.device });
+    beta ??= full([c], 0, { dtype: input.dtype, device: input.device });
   }
 
-  const y = empty(input.shape, input.dtype);
-  const saveMean = empty([c], input.dtype);
-  const saveInvstd = empty([c], input.dtype);
+  const y = empty(input.shape, input.dtype, input.device);
+  const saveMean = empty([c], input.dtype, input.device);
+  const saveInvstd = empty([c], input.dtype, input.device);
   const inputs = [input, ...(affine ? [gamma!, beta!] : []), ...(mean ? [mean, variance!] : [])];
   runKernel('batch_norm_forward', inputs, [y, saveMean, saveInvstd], [training ? 1 : 0, momentum, eps, affine ? 1 : 0, mean ? 1 : 0]);
   const saved = [input, saveMean, saveInvstd, ...(affine ? [gamma!] : [])];
   record(op, y, [input, weight, bias], (g, [x, m, invstd, wt], needs) => {
     const needDx = needs[0]!;
     const needParams = needs[1]! || needs[2]!;
-    const dx = needDx ? empty(x!.shape, x!.dtype) : null;
-    const dWeight = needParams ? empty([c], x!.dtype) : null;
-    const dBias = needParams ? empty([c], x!.dtype) : null;
+    const dx = needDx ? empty(x!.shape, x!.dtype, x!.device) : null;
+    const dWeight = needParams ? empty([c], x!.dtype, x!.device) : null;
+    const dBias = needParams ? empty([c], x!.dtype, x!.device) : null;
     const outputs = [dx, dWeight, dBias].filter((t): t is Tensor => t !== null);
     runKernel('batch_norm_backward', [x!, g, m!, invstd!, ...(wt ? [wt] : [])], outputs, [training ? 1 : 0, wt ? 1 : 0, needDx ? 1 : 0, needParams ? 1 : 0]);
     return [dx, needs[1] ? dWeight : null, needs[2] ? dBias : null];

@@ -78,12 +78,12 @@ export function maxPool2d(input: Tensor, options: MaxPool2dOptions): { output: T
     throw invalidArg(op, 'input', `a padded plane (${h + 2 * padding[0]}x${w + 2 * padding[1]}) at least as large as the dilated kernel (${span[0]}x${span[1]})`, `shape ${shapeStr(input.shape)}`);
   }
   if (h * w >= 2 ** 31) throw invalidArg(op, 'input', 'planes of fewer than 2^31 elements (indices are int32)', `shape ${shapeStr(input.shape)}`);
-  const output = empty([n, c, outH, outW], input.dtype);
-  const indices = empty([n, c, outH, outW], 'int32');
+  const output = empty([n, c, outH, outW], input.dtype, input.device);
+  const indices = empty([n, c, outH, outW], 'int32', input.device);
   runKernel('max_pool2d_forward', [input], [output, indices], [...kernel, ...stride, ...padding, ...dilation, ceilMode ? 1 : 0]);
   const inShape = input.shape;
   record(op, output, [input], (g, [idx]) => {
-    const dx = empty(inShape, g.dtype);
+    const dx = empty(inShape, g.dtype, g.device);
     runKernel('max_pool2d_backward', [g, idx!], [dx]);
     return [dx];
   }, [indices]);
@@ -126,11 +126,11 @@ export function maxUnpool2d(input: Tensor, indices: Tensor, options: MaxUnpool2d
     }
   }
   if (size[0]! < 1 || size[1]! < 1) throw invalidArg(op, 'input', 'a shape that unpools to a non-empty plane', `shape ${shapeStr(input.shape)}`);
-  const output = empty([n, c, size[0]!, size[1]!], input.dtype);
+  const output = empty([n, c, size[0]!, size[1]!], input.dtype, input.device);
   runKernel('max_unpool2d_forward', [input, indices], [output]);
   const inShape = input.shape;
   return record(op, output, [input], (g, [idx]) => {
-    const dx = empty(inShape, g.dtype);
+    const dx = empty(inShape, g.dtype, g.device);
     runKernel('max_unpool2d_backward', [g, idx!], [dx]);
     return [dx];
   }, [indices]);

@@ -28,7 +28,7 @@ export abstract class Layer extends Module<[Tensor], Tensor> {
   }
 
   protected override dryForward(x: Tensor): Tensor {
-    return empty(this.checkInput(x), x.dtype);
+    return empty(this.checkInput(x), x.dtype, x.device);
   }
 }
 

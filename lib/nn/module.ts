@@ -5,8 +5,7 @@
  * are the keys of `stateDict()` and match PyTorch's, so weights move between the two.
  */
 import { describe, invalidArg, opError, SepconvError, shapeStr } from '../errors.js';
-import { native } from '../native.js';
-import { runKernel, scope, Tensor } from '../tensor.js';
+import { castCopy, requireCuda, runKernel, scope, Tensor } from '../tensor.js';
 import type { Device } from '../dtype.js';
 
 /** A module of any signature (what containers, `children()` and `summary` accept). */
@@ -238,15 +237,26 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /**
-   * Moves parameters and buffers to `device` in place (tensor identity is kept, so an
-   * optimizer built earlier still holds them). Returns this.
+   * Moves parameters (with their gradients) and buffers to `device` in place: tensor identity
+   * is kept, so an optimizer built earlier still holds them, and its state follows at its
+   * next step. Returns this.
+   *
+   * @example
+   * const model = sc.models.vgg({ conv: 'dsc' }).to('cuda'); // needs sc.backend().cuda
    */
   to(device: Device): this {
-    if (device !== 'cpu' && device !== 'cuda') throw invalidArg(`${this.label()}.to`, 'device', "'cpu' or 'cuda'", describe(device));
-    const misplaced = [...this.namedParameters(), ...this.namedBuffers()].filter(([, t]) => t.device !== device);
+    const op = `${this.label()}.to`;
+    if (device !== 'cpu' && device !== 'cuda') throw invalidArg(op, 'device', "'cpu' or 'cuda'", describe(device));
+    const misplaced = [...this.parameters(), ...this.buffers()].filter((t) => t.device !== device);
     if (misplaced.length === 0) return this;
-    const reason = native.backend().cuda ? 'moving modules between devices is not implemented yet' : 'this build has no usable CUDA device (sc.backend().cuda is false)';
-    throw opError(`${this.label()}.to`, `cannot move ${misplaced.length} tensors (${misplaced[0]![0]}, …) to ${device}: ${reason}`);
+    if (device === 'cuda') requireCuda(`${op}('cuda')`);
+    for (const t of misplaced) t.moveTo(device);
+    return this;
+  }
+
+  /** The device of the first parameter or buffer ('cpu' for a module without any). */
+  get device(): Device {
+    return (this.parameters()[0] ?? this.buffers()[0])?.device ?? 'cpu';
   }
 
   // ------------------------------------------------------------------------ state dict
@@ -294,7 +304,13 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       throw new SepconvError(`${op}: the state dict does not fit (nothing was loaded)\n  ${problems.join('\n  ')}`);
     for (const [name, target] of own) {
       const source = given.get(name);
-      if (source instanceof Tensor) runKernel('copy', [source], [target]);
+      if (!(source instanceof Tensor)) continue;
+      if (source.device === target.device) runKernel('copy', [source], [target]);
+      else {
+        const moved = castCopy(source, source.dtype, target.device);
+        runKernel('copy', [moved], [target]);
+        moved.dispose();
+      }
     }
     return { missingKeys: missing, unexpectedKeys: unexpected };
   }

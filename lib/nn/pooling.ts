@@ -73,7 +73,7 @@ export class MaxPool2d<R extends boolean = false> extends Module<[Tensor], R ext
 
   protected override dryForward(x: Tensor): R extends true ? MaxPool2dResult : Tensor {
     const shape = this.outputShape(expectFloatTensor(this.label(), 'input', x).shape);
-    return this.shape({ output: empty(shape, x.dtype), indices: empty(shape, 'int32') });
+    return this.shape({ output: empty(shape, x.dtype, x.device), indices: empty(shape, 'int32', x.device) });
   }
 
   private shape(result: MaxPool2dResult): R extends true ? MaxPool2dResult : Tensor {
@@ -137,7 +137,7 @@ export class MaxUnpool2d extends Module<[Tensor, Tensor, (readonly number[])?], 
   }
 
   protected override dryForward(x: Tensor, indices: Tensor, outputSize?: readonly number[]): Tensor {
-    return empty(this.check(x, indices, outputSize), x.dtype);
+    return empty(this.check(x, indices, outputSize), x.dtype, x.device);
   }
 
   protected override extraRepr(): string {

@@ -102,9 +102,11 @@ export abstract class Optimizer<H extends Hyper> {
     });
   }
 
-  /** A zero-filled state buffer shaped like `param` that survives enclosing scopes. */
+  /** A zero-filled state buffer shaped like `param`, on its device, that survives enclosing scopes. */
   protected buffer(state: ParamState, key: string, param: Tensor): Tensor {
-    return (state.buffers[key] ??= full(param.shape, 0, { dtype: param.dtype }).keep());
+    const b = (state.buffers[key] ??= full(param.shape, 0, { dtype: param.dtype, device: param.device }).keep());
+    b.moveTo(param.device); // the state follows a model moved after it was made (no-op otherwise)
+    return b;
   }
 
   private allParams(): Tensor[] {
@@ -196,7 +198,7 @@ export abstract class Optimizer<H extends Hyper> {
           throw invalidArg(op, `stateDict.state[${i}]`, `only ${[...(this.countsSteps ? ['step'] : []), ...this.bufferNames].join(', ')}`, `'${key}'`);
         if (!(t instanceof Tensor) || t.isDisposed || !isFloat(t.dtype) || t.shape.join() !== p.shape.join())
           throw invalidArg(op, where, `a float tensor of shape ${shapeStr(p.shape)} (parameter ${i})`, t instanceof Tensor ? `a ${t.dtype} tensor of shape ${shapeStr(t.shape)}` : describe(t));
-        const copy = castCopy(t, p.dtype).keep();
+        const copy = castCopy(t, p.dtype, p.device).keep();
         copies.push(copy);
         state.buffers[key] = copy;
       }

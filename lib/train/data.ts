@@ -3,6 +3,7 @@
  * `--limit`/`--val-limit` views of them, and the DataLoader of each epoch. Validation is the
  * test split, as in both reference experiments.
  */
+import type { Device } from '../dtype.js';
 import { cifar10 } from '../data/cifar10.js';
 import type { Dataset, SkippedFile } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -79,10 +80,10 @@ export function trainTransforms(config: TrainConfig): Transform[] {
  * so a resumed run that sets `loader.epoch` sees exactly the batches the uninterrupted one would.
  */
 export function trainLoader(config: TrainConfig, data: RunData): DataLoader {
-  return new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransforms(config) });
+  return new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed, transform: trainTransforms(config), device: config.device });
 }
 
 /** An evaluation loader: dataset order, no augmentation. */
-export function evalLoader(dataset: Dataset<LoaderItem>, batchSize: number): DataLoader {
-  return new DataLoader(dataset, { batchSize, shuffle: false });
+export function evalLoader(dataset: Dataset<LoaderItem>, batchSize: number, device: Device = 'cpu'): DataLoader {
+  return new DataLoader(dataset, { batchSize, shuffle: false, device });
 }

@@ -2,6 +2,7 @@
  * The training loop of `fit` (runs in the worker): epochs of training steps, validation,
  * metrics, checkpoints and pictures, with exact resume, cooperative stop and NaN/Inf stop.
  */
+import type { Device } from '../dtype.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { arch, cpus, platform, totalmem } from 'node:os';
@@ -95,7 +96,7 @@ class Trainer {
     this.numClasses = data.classes.length;
     this.out = config.out;
     this.trainBatches = trainLoader(config, data);
-    this.valBatches = evalLoader(data.val, config.batchSize);
+    this.valBatches = evalLoader(data.val, config.batchSize, config.device);
   }
 
   private path(name: string): string {
@@ -184,7 +185,7 @@ class Trainer {
       const item = (await this.data.val.get(index)) as { image: Uint8Array; mask: Uint8Array };
       const size = this.config.imageSize;
       const predicted = noGrad(() => {
-        const x = imageTensor(item.image, size);
+        const x = imageTensor(item.image, size, this.config.device);
         const logits = this.model.call(x);
         const labels = argmaxClasses(logits.toArray() as Float32Array, logits.shape);
         x.dispose();
@@ -344,10 +345,10 @@ class Trainer {
 }
 
 /** An image (uint8 CHW) as a float32 [1, 3, S, S] batch in [0, 1], as the loader feeds training. */
-function imageTensor(image: Uint8Array, size: number): Tensor {
+function imageTensor(image: Uint8Array, size: number, device: Device): Tensor {
   const values = new Float32Array(image.length);
   for (let i = 0; i < image.length; i++) values[i] = image[i]! / 255;
-  return tensor(values, [1, 3, size, size]);
+  return tensor(values, [1, 3, size, size], { device });
 }
 
 /** Runs a training job: see `fit`. */

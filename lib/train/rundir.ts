@@ -78,7 +78,7 @@ function readConfig(dir: string): TrainConfig {
 export function planRun(options: TrainOptions & RunOptions): RunPlan {
   const plan = planRunConfig(options);
   if (plan.config.device === 'cuda' && !native.backend().cuda)
-    throw configError('--device cuda: this build has no usable CUDA device (sc.backend().cuda is false); use --device cpu');
+    throw configError(`--device cuda: ${native.backend().cudaUnavailable}; use --device cpu`);
   return plan;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "addon/addon_data.h"
+#include "addon/cuda_backend.h"
 #include "core/op_call.h"
 #include "cpu/kernels.h"
 #include "cpu/ops/registry.h"
@@ -46,17 +47,35 @@ Storage& unwrap_storage(const Napi::Value& v, const char* what) {
   return *s;
 }
 
+const char* device_name(Device d) { return d == Device::CUDA ? "cuda" : "cpu"; }
+
+Device device_arg(const Napi::Value& v, const char* what) {
+  const int32_t code = v.IsUndefined() ? 0 : v.As<Napi::Number>().Int32Value();
+  SEPCONV_CHECK(code == 0 || code == 1, what, ": invalid device code ", code);
+  return Device(code);
+}
+
+// alloc(bytes, deviceCode = 0)
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     const double requested = info[0].As<Napi::Number>().DoubleValue();
     SEPCONV_CHECK(requested >= 0 && requested < 1e15, "alloc: invalid byte count ", requested);
+    const Device device = device_arg(info[1], "alloc");
     AddonData& d = data_of(env);
     auto* s = new Storage();  // owned by the External below; deleted in its finalizer
     s->bytes = size_t(requested);
-    s->allocator = d.cpu_allocator;
+    s->device = device;
     try {
-      s->data = d.cpu_allocator->allocate(s->bytes);
+      if (device == Device::CUDA) {
+        const CudaBackend& cuda = cuda_backend();
+        cuda.require("alloc");
+        s->cuda = cuda.api;
+        cuda.check(cuda.api->malloc(s->bytes, &s->data), "alloc");
+      } else {
+        s->allocator = d.cpu_allocator;
+        s->data = d.cpu_allocator->allocate(s->bytes);
+      }
     } catch (...) {
       delete s;
       throw;
@@ -101,7 +120,11 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
     const size_t len = arr.ByteLength();
     check_range(s, offset, double(len), "write");
     const auto* src = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-    std::memcpy(static_cast<uint8_t*>(s.data) + size_t(offset), src, len);
+    uint8_t* dst = static_cast<uint8_t*>(s.data) + size_t(offset);
+    if (s.device == Device::CUDA)
+      cuda_backend().check(s.cuda->upload(dst, src, len), "write");
+    else
+      std::memcpy(dst, src, len);
     return info.Env().Undefined();
   });
 }
@@ -114,8 +137,38 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
     const double length = info[2].As<Napi::Number>().DoubleValue();
     check_range(s, offset, length, "read");
     auto buf = Napi::ArrayBuffer::New(info.Env(), size_t(length));
-    std::memcpy(buf.Data(), static_cast<const uint8_t*>(s.data) + size_t(offset), size_t(length));
+    const uint8_t* src = static_cast<const uint8_t*>(s.data) + size_t(offset);
+    if (s.device == Device::CUDA)
+      cuda_backend().check(s.cuda->download(buf.Data(), src, size_t(length)), "read");
+    else
+      std::memcpy(buf.Data(), src, size_t(length));
     return buf;
+  });
+}
+
+// transfer(src, srcByteOffset, dst, dstByteOffset, byteLength): a copy between any two devices.
+Napi::Value Transfer(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Storage& src = unwrap_storage(info[0], "to");
+    Storage& dst = unwrap_storage(info[2], "to");
+    const double src_offset = info[1].As<Napi::Number>().DoubleValue();
+    const double dst_offset = info[3].As<Napi::Number>().DoubleValue();
+    const double length = info[4].As<Napi::Number>().DoubleValue();
+    check_range(src, src_offset, length, "to (source)");
+    check_range(dst, dst_offset, length, "to (destination)");
+    const auto* from = static_cast<const uint8_t*>(src.data) + size_t(src_offset);
+    auto* to = static_cast<uint8_t*>(dst.data) + size_t(dst_offset);
+    const size_t bytes = size_t(length);
+    const CudaBackend* cuda = src.device == Device::CUDA || dst.device == Device::CUDA ? &cuda_backend() : nullptr;
+    if (src.device == Device::CPU && dst.device == Device::CPU)
+      std::memcpy(to, from, bytes);
+    else if (src.device == Device::CPU)
+      cuda->check(dst.cuda->upload(to, from, bytes), "to('cuda')");
+    else if (dst.device == Device::CPU)
+      cuda->check(src.cuda->download(to, from, bytes), "to('cpu')");
+    else
+      cuda->check(src.cuda->copy_d2d(to, from, bytes), "to('cuda')");
+    return info.Env().Undefined();
   });
 }
 
@@ -160,13 +213,20 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     SEPCONV_CHECK(params.ElementLength() <= size_t(kMaxParams), op_name(op), ": too many params");
     TensorArg args[kMaxOperands];
     for (int i = 0; i < count; ++i) args[i] = tensor_arg(handles.Get(uint32_t(i)), meta.Data() + i * kMetaStride, op, i);
-    for (int i = 0; i < count; ++i)
-      SEPCONV_CHECK(args[i].device == args[0].device, op_name(op), ": operands are on different devices");
+    for (int i = 1; i < count; ++i)
+      SEPCONV_CHECK(args[i].device == args[0].device, op_name(op), ": operand 0 is on ", device_name(args[0].device),
+                    " but operand ", i, " is on ", device_name(args[i].device),
+                    " (all operands of one op must be on one device)");
     AddonData& d = data_of(env);
     Context ctx{*d.pool, *d.cpu_allocator, d.isa};
     OpCall call{op, args, num_inputs, args + num_inputs, count - num_inputs, params.Data(), int(params.ElementLength()),
                 ctx};
-    cpu::cpu_op(op)(call);
+    if (count > 0 && args[0].device == Device::CUDA) {
+      const CudaBackend& cuda = cuda_backend();
+      if (cuda.api->run_op(&call) != 0) throw Error(cuda.api->last_error());
+    } else {
+      cpu::cpu_op(op)(call);
+    }
     return env.Undefined();
   });
 }
@@ -183,7 +243,22 @@ Napi::Value Backend(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(env);
   o.Set("isa", isa_name(d.isa));
   o.Set("threads", d.pool->size());
-  o.Set("cuda", false);
+  const CudaBackend& cuda = cuda_backend();
+  o.Set("cuda", cuda.available());
+  if (cuda.available()) {
+    auto dev = Napi::Object::New(env);
+    dev.Set("name", cuda.device.name);
+    dev.Set("computeCapability", std::to_string(cuda.device.major) + "." + std::to_string(cuda.device.minor));
+    dev.Set("multiprocessors", cuda.device.multiprocessors);
+    dev.Set("clockKHz", cuda.device.clock_khz);
+    dev.Set("memoryClockKHz", cuda.device.memory_clock_khz);
+    dev.Set("memoryBusBits", cuda.device.memory_bus_bits);
+    dev.Set("totalMemory", cuda.device.total_memory_bytes);
+    dev.Set("emulated", cuda.device.emulated != 0);
+    o.Set("cudaDevice", dev);
+  } else {
+    o.Set("cudaUnavailable", cuda.unavailable_reason());
+  }
   auto isas = Napi::Array::New(env);
   uint32_t n = 0;
   for (Isa isa : {Isa::AVX512, Isa::AVX2, Isa::SCALAR})
@@ -214,21 +289,67 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// memoryStats(deviceCode = 0)
 Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const AllocatorStats s = data_of(env).cpu_allocator->stats();
-  auto o = Napi::Object::New(env);
-  o.Set("bytesInUse", double(s.bytes_in_use));
-  o.Set("bytesCached", double(s.bytes_cached));
-  o.Set("peakBytesInUse", double(s.peak_bytes_in_use));
-  o.Set("allocations", double(s.allocations));
-  o.Set("cacheHits", double(s.cache_hits));
-  return o;
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    auto o = Napi::Object::New(env);
+    if (device_arg(info[0], "memoryStats") == Device::CUDA) {
+      const CudaBackend& cuda = cuda_backend();
+      cuda.require("memoryStats");
+      SepconvCudaMemoryStats s{};
+      cuda.check(cuda.api->memory_stats(&s), "memoryStats");
+      size_t free_bytes = 0, total_bytes = 0;
+      cuda.check(cuda.api->mem_get_info(&free_bytes, &total_bytes), "memoryStats");
+      o.Set("bytesInUse", s.bytes_in_use);
+      o.Set("bytesCached", s.bytes_cached);
+      o.Set("peakBytesInUse", s.peak_bytes_in_use);
+      o.Set("allocations", s.allocations);
+      o.Set("cacheHits", s.cache_hits);
+      o.Set("deviceMallocs", s.device_mallocs);
+      o.Set("oomRetries", s.oom_retries);
+      o.Set("deviceFree", double(free_bytes));
+      o.Set("deviceTotal", double(total_bytes));
+      return o;
+    }
+    const AllocatorStats s = data_of(env).cpu_allocator->stats();
+    o.Set("bytesInUse", double(s.bytes_in_use));
+    o.Set("bytesCached", double(s.bytes_cached));
+    o.Set("peakBytesInUse", double(s.peak_bytes_in_use));
+    o.Set("allocations", double(s.allocations));
+    o.Set("cacheHits", double(s.cache_hits));
+    return o;
+  });
 }
 
+// emptyCache(deviceCode = 0)
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
-  data_of(info.Env()).cpu_allocator->release_cache();
-  return info.Env().Undefined();
+  return guarded(info, [&]() -> Napi::Value {
+    if (device_arg(info[0], "emptyCache") == Device::CUDA) {
+      const CudaBackend& cuda = cuda_backend();
+      cuda.require("emptyCache");
+      cuda.check(cuda.api->empty_cache(), "emptyCache");
+    } else {
+      data_of(info.Env()).cpu_allocator->release_cache();
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// Waits for the calling thread's queued CUDA work (timing, tests).
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const CudaBackend& cuda = cuda_backend();
+    cuda.require("cudaSynchronize");
+    cuda.check(cuda.api->synchronize(), "cudaSynchronize");
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaOpSupported(const Napi::CallbackInfo& info) {
+  const CudaBackend& cuda = cuda_backend();
+  const int32_t op = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Boolean::New(info.Env(), cuda.api != nullptr && cuda.api->op_supported(op) != 0);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -247,6 +368,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("write", Napi::Function::New(env, Write, "write"));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
+  exports.Set("transfer", Napi::Function::New(env, Transfer, "transfer"));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize, "cudaSynchronize"));
+  exports.Set("cudaOpSupported", Napi::Function::New(env, CudaOpSupported, "cudaOpSupported"));
   exports.Set("run", Napi::Function::New(env, Run, "run"));
   exports.Set("opNames", Napi::Function::New(env, OpNames, "opNames"));
   exports.Set("backend", Napi::Function::New(env, Backend, "backend"));

@@ -7,6 +7,7 @@
 #include "core/cpu_features.h"
 #include "core/dtype.h"
 #include "core/thread_pool.h"
+#include "cuda/runtime/abi.h"
 
 namespace sepconv::addon {
 
@@ -21,12 +22,18 @@ struct Storage {
   void* data = nullptr;
   size_t bytes = 0;
   Device device = Device::CPU;
-  std::shared_ptr<CachingAllocator> allocator;  // keeps the allocator alive past env teardown
+  std::shared_ptr<CachingAllocator> allocator;  // CPU: keeps the allocator alive past env teardown
+  const SepconvCudaApi* cuda = nullptr;          // CUDA: the backend that owns the block
   bool released = false;
 
   void release() {
     if (released) return;
-    allocator->deallocate(data);
+    // A CUDA free only fails for a block it does not know, which cannot happen here; a
+    // finalizer has nobody to report to anyway.
+    if (device == Device::CUDA)
+      (void)cuda->free(data);
+    else
+      allocator->deallocate(data);
     released = true;
   }
 };

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "cpu/ops/op_helpers.h"
+#include "core/random.h"
 #include "cpu/ops/registry.h"
 
 namespace sepconv::cpu::ops {
@@ -18,19 +19,6 @@ void dispatch_any(DType t, F&& f) {
     case DType::U8: return f(uint8_t{});
   }
 }
-
-// splitmix64: a counter-based generator, so element i of a fill depends only on
-// (seed, counter + i) and parallel fills are reproducible for any thread count.
-inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-inline uint64_t random_bits(uint64_t seed, uint64_t counter) {
-  return mix64(mix64(seed + 0x9e3779b97f4a7c15ULL) ^ (counter * 0x9e3779b97f4a7c15ULL));
-}
-// Uniform in (0, 1): 53 random bits, offset by half a step so log() is always finite.
-inline double to_unit(uint64_t bits) { return (double(bits >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
 
 constexpr size_t kFillGrain = 1 << 14;
 
@@ -73,12 +61,7 @@ void fill_randn(const OpCall& c) {
     using T = decltype(zero);
     T* p = out.ptr<T>();
     c.ctx.pool.parallel_for(size_t(out.numel()), kFillGrain, [&](size_t s, size_t e) {
-      for (size_t i = s; i < e; ++i) {
-        // Box-Muller from two independent uniforms drawn from one counter.
-        const uint64_t bits = random_bits(seed, counter + i);
-        const double u1 = to_unit(bits), u2 = to_unit(mix64(bits));
-        p[i] = T(mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
-      }
+      for (size_t i = s; i < e; ++i) p[i] = T(mean + stddev * normal_from_bits(random_bits(seed, counter + i)));
     });
   });
 }
@@ -105,7 +88,7 @@ void fill_bernoulli(const OpCall& c) {
   const double keep_prob = c.param(0), scale = c.param(1);
   const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
   SEPCONV_CHECK(keep_prob >= 0 && keep_prob <= 1, "fill_bernoulli: keep_prob must be in [0, 1], got ", keep_prob);
-  const uint64_t threshold = uint64_t(keep_prob * 9007199254740992.0);
+  const uint64_t threshold = keep_threshold(keep_prob);
   float_dispatch(c, "out", out.dtype, [&](auto zero) {
     using T = decltype(zero);
     T* p = out.ptr<T>();

@@ -1,0 +1,231 @@
+// Regular (grouped, strided, padded, dilated) 2-D convolution as GEMMs over NCHW tensors,
+// batched over images:
+//   forward:         Y_g[img]  = W_g · col(X_g[img])            (+ bias per output channel)
+//   backward input:  dX_g[img] = col2im(W_gᵀ · dY_g[img])       (+ bias per input channel)
+//   backward weight: dW_g      = Σ_img dY_g[img] · col(X_g[img])ᵀ (a batch-summed GEMM)
+// col() is materialised by an im2col kernel in the op's workspace, a chunk of images at a
+// time; col2im is a gather (each input pixel sums its windows), so no atomics and the result
+// is deterministic. 1x1 stride-1 unpadded convolutions read the tensors directly.
+#include "cuda/ops/gemm.cuh"
+
+namespace sepconv::cuda {
+namespace {
+
+struct ConvShape {
+  int64_t batch, in_c, in_h, in_w, out_c, out_h, out_w, kernel_h, kernel_w;
+  int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
+
+  __host__ __device__ int64_t in_per_group() const { return in_c / groups; }
+  __host__ __device__ int64_t out_per_group() const { return out_c / groups; }
+  __host__ __device__ int64_t in_plane() const { return in_h * in_w; }
+  __host__ __device__ int64_t out_plane() const { return out_h * out_w; }
+  __host__ __device__ int64_t taps() const { return kernel_h * kernel_w; }
+  __host__ __device__ int64_t col_rows() const { return in_per_group() * taps(); }
+  bool pointwise() const {
+    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0 &&
+           out_h == in_h && out_w == in_w;
+  }
+};
+
+int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+ConvShape conv_shape(const OpCall& c, const TensorArg& input, const TensorArg& weight, const TensorArg& output) {
+  const char* op = op_name(c.op);
+  check_ndim(c, "input", input, 4);
+  check_ndim(c, "weight", weight, 4);
+  check_ndim(c, "output", output, 4);
+  ConvShape s{input.shape[0],  input.shape[1],  input.shape[2],  input.shape[3],  output.shape[1],
+              output.shape[2], output.shape[3], weight.shape[2], weight.shape[3], c.iparam(0),
+              c.iparam(1),     c.iparam(2),     c.iparam(3),     c.iparam(4),     c.iparam(5),
+              c.iparam(6)};
+  SEPCONV_CHECK(s.stride_h >= 1 && s.stride_w >= 1 && s.dilation_h >= 1 && s.dilation_w >= 1 && s.pad_h >= 0 &&
+                    s.pad_w >= 0,
+                op, ": stride and dilation must be >= 1 and padding >= 0");
+  SEPCONV_CHECK(s.groups >= 1 && s.in_c % s.groups == 0 && s.out_c % s.groups == 0, op, ": groups=", s.groups,
+                " must divide the input channels (", s.in_c, ") and output channels (", s.out_c, ")");
+  SEPCONV_CHECK(weight.shape[0] == s.out_c && weight.shape[1] == s.in_per_group(), op, ": weight is [", weight.shape[0],
+                ", ", weight.shape[1], ", ...], expected [", s.out_c, ", ", s.in_per_group(), ", ...]");
+  SEPCONV_CHECK(output.shape[0] == s.batch, op, ": batch sizes differ (", s.batch, " vs ", output.shape[0], ")");
+  const int64_t oh = conv_out_size(s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h);
+  const int64_t ow = conv_out_size(s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
+  SEPCONV_CHECK(oh >= 1 && ow >= 1, op, ": the kernel is larger than the padded input");
+  // A smaller output is the top-left part of the full one (conv_transpose2d's output padding).
+  SEPCONV_CHECK(s.out_h >= 1 && s.out_h <= oh && s.out_w >= 1 && s.out_w <= ow, op, ": output plane is ", s.out_h, "x",
+                s.out_w, ", expected at most ", oh, "x", ow);
+  return s;
+}
+
+void check_bias(const OpCall& c, int input, int64_t channels, DType dtype) {
+  if (c.num_inputs <= input) return;
+  check_numel(c, "bias", c.in(input), channels);
+  check_dtype(c, "bias", c.in(input), dtype);
+}
+
+// col[i][ch*taps + tap][pixel] for images img0 + i of group g (zero where the window leaves
+// the padded input).
+template <class T>
+__global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ col, ConvShape s, int64_t img0, int64_t images,
+                              int64_t g) {
+  const int64_t rows = s.col_rows(), plane = s.out_plane(), total = images * rows * plane;
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total; idx += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t p = idx % plane, r = (idx / plane) % rows, i = idx / (plane * rows);
+    const int64_t ch = r / s.taps(), tap = r % s.taps();
+    const int64_t iy = (p / s.out_w) * s.stride_h - s.pad_h + (tap / s.kernel_w) * s.dilation_h;
+    const int64_t ix = (p % s.out_w) * s.stride_w - s.pad_w + (tap % s.kernel_w) * s.dilation_w;
+    const bool inside = iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w;
+    col[idx] = inside ? x[((img0 + i) * s.in_c + g * s.in_per_group() + ch) * s.in_plane() + iy * s.in_w + ix] : T(0);
+  }
+}
+
+// dx[img][g's channel ch][iy][ix] = bias + the sum of col entries whose window covers it.
+template <class T>
+__global__ void col2im_kernel(const T* __restrict__ col, T* __restrict__ dx, const T* __restrict__ bias, ConvShape s,
+                              int64_t img0, int64_t images, int64_t g) {
+  const int64_t cg = s.in_per_group(), plane = s.in_plane(), total = images * cg * plane;
+  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total; idx += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t ix = idx % s.in_w, iy = (idx / s.in_w) % s.in_h, ch = (idx / plane) % cg, i = idx / (plane * cg);
+    const int64_t channel = g * cg + ch;
+    T sum = bias ? bias[channel] : T(0);
+    const T* col_ch = col + (i * s.col_rows() + ch * s.taps()) * s.out_plane();
+    for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
+      const int64_t ty = iy + s.pad_h - ky * s.dilation_h;
+      if (ty < 0 || ty % s.stride_h != 0 || ty / s.stride_h >= s.out_h) continue;
+      const int64_t oy = ty / s.stride_h;
+      for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
+        const int64_t tx = ix + s.pad_w - kx * s.dilation_w;
+        if (tx < 0 || tx % s.stride_w != 0 || tx / s.stride_w >= s.out_w) continue;
+        sum += col_ch[(ky * s.kernel_w + kx) * s.out_plane() + oy * s.out_w + tx / s.stride_w];
+      }
+    }
+    dx[((img0 + i) * s.in_c + channel) * plane + iy * s.in_w + ix] = sum;
+  }
+}
+
+constexpr int kThreads = 256;
+// im2col workspace per chunk of images; the emulated tests set it small so chunking is exercised.
+#ifndef SEPCONV_CUDA_COL_BUDGET_BYTES
+#define SEPCONV_CUDA_COL_BUDGET_BYTES (size_t(128) << 20)
+#endif
+constexpr size_t kColBudgetBytes = SEPCONV_CUDA_COL_BUDGET_BYTES;
+
+// Images per im2col chunk: as many as the budget holds, at least one.
+template <class T>
+int64_t chunk_images(const ConvShape& s) {
+  const int64_t per_image = s.col_rows() * s.out_plane() * int64_t(sizeof(T));
+  return std::max<int64_t>(1, std::min<int64_t>(s.batch, int64_t(kColBudgetBytes) / std::max<int64_t>(per_image, 1)));
+}
+
+template <class T>
+void im2col(const char* op, const T* x, T* col, const ConvShape& s, int64_t img0, int64_t images, int64_t g) {
+  launch(op, im2col_kernel<T>, dim3(blocks_for(images * s.col_rows() * s.out_plane(), kThreads)), dim3(kThreads), x, col,
+         s, img0, images, g);
+}
+
+}  // namespace
+
+namespace ops {
+
+void conv2d_forward(const OpCall& c) {
+  const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
+  const ConvShape s = conv_shape(c, x, w, y);
+  check_dtype(c, "weight", w, x.dtype);
+  check_dtype(c, "output", y, x.dtype);
+  check_bias(c, 2, s.out_c, x.dtype);
+  float_dispatch(c, "input", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const char* op = "conv2d_forward";
+    const int64_t m = s.out_per_group(), k = s.col_rows(), chunk = s.pointwise() ? s.batch : chunk_images<T>(s);
+    T* col = s.pointwise() ? nullptr : static_cast<T*>(workspace(size_t(chunk * k * s.out_plane()) * sizeof(T)));
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t img0 = 0; img0 < s.batch; img0 += chunk) {
+        const int64_t images = std::min(chunk, s.batch - img0);
+        GemmArgs<T> a;
+        a.m = m, a.n = s.out_plane(), a.k = k;
+        a.a = w.ptr<T>() + g * m * k, a.lda = k;
+        if (s.pointwise()) {
+          a.b = x.ptr<T>() + (img0 * s.in_c + g * s.in_per_group()) * s.in_plane();
+          a.ldb = s.in_plane(), a.b_batch = s.in_c * s.in_plane();
+        } else {
+          im2col(op, x.ptr<T>(), col, s, img0, images, g);
+          a.b = col, a.ldb = s.out_plane(), a.b_batch = k * s.out_plane();
+        }
+        a.c = y.ptr<T>() + (img0 * s.out_c + g * m) * s.out_plane(), a.ldc = s.out_plane(), a.c_batch = s.out_c * s.out_plane();
+        a.batch = images;
+        if (c.num_inputs > 2) a.bias = c.in(2).ptr<T>() + g * m, a.bias_kind = 1;
+        gemm_device(op, a);
+      }
+  });
+}
+
+void conv2d_backward_input(const OpCall& c) {
+  const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
+  const ConvShape s = conv_shape(c, dx, w, dy);
+  check_dtype(c, "weight", w, dy.dtype);
+  check_dtype(c, "output", dx, dy.dtype);
+  check_bias(c, 2, s.in_c, dy.dtype);
+  float_dispatch(c, "grad_output", dy.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const char* op = "conv2d_backward_input";
+    const int64_t m = s.col_rows(), k = s.out_per_group(), chunk = s.pointwise() ? s.batch : chunk_images<T>(s);
+    const T* bias = c.num_inputs > 2 ? c.in(2).ptr<T>() : nullptr;
+    T* col = s.pointwise() ? nullptr : static_cast<T*>(workspace(size_t(chunk * m * s.out_plane()) * sizeof(T)));
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t img0 = 0; img0 < s.batch; img0 += chunk) {
+        const int64_t images = std::min(chunk, s.batch - img0);
+        GemmArgs<T> a;
+        a.m = m, a.n = s.out_plane(), a.k = k;
+        a.a = w.ptr<T>() + g * k * m, a.lda = m, a.trans_a = true;
+        a.b = dy.ptr<T>() + (img0 * s.out_c + g * k) * s.out_plane(), a.ldb = s.out_plane();
+        a.b_batch = s.out_c * s.out_plane();
+        a.batch = images;
+        if (s.pointwise()) {
+          a.c = dx.ptr<T>() + (img0 * s.in_c + g * m) * s.in_plane(), a.ldc = s.in_plane(), a.c_batch = s.in_c * s.in_plane();
+          if (bias) a.bias = bias + g * m, a.bias_kind = 1;
+          gemm_device(op, a);
+          continue;
+        }
+        a.c = col, a.ldc = s.out_plane(), a.c_batch = m * s.out_plane();
+        gemm_device(op, a);
+        launch(op, col2im_kernel<T>, dim3(blocks_for(images * s.in_per_group() * s.in_plane(), kThreads)), dim3(kThreads),
+               col, dx.ptr<T>(), bias, s, img0, images, g);
+      }
+  });
+}
+
+void conv2d_backward_weight(const OpCall& c) {
+  const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
+  const ConvShape s = conv_shape(c, x, dw, dy);
+  check_dtype(c, "grad_output", dy, x.dtype);
+  check_dtype(c, "grad_weight", dw, x.dtype);
+  float_dispatch(c, "input", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const char* op = "conv2d_backward_weight";
+    const int64_t m = s.out_per_group(), n = s.col_rows(), chunk = s.pointwise() ? s.batch : chunk_images<T>(s);
+    T* col = s.pointwise() ? nullptr : static_cast<T*>(workspace(size_t(chunk * n * s.out_plane()) * sizeof(T)));
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t img0 = 0; img0 < s.batch; img0 += chunk) {
+        const int64_t images = std::min(chunk, s.batch - img0);
+        GemmArgs<T> a;
+        a.m = m, a.n = n, a.k = s.out_plane();
+        a.a = dy.ptr<T>() + (img0 * s.out_c + g * m) * s.out_plane(), a.lda = s.out_plane();
+        a.a_batch = s.out_c * s.out_plane();
+        a.trans_b = true;
+        if (s.pointwise()) {
+          a.b = x.ptr<T>() + (img0 * s.in_c + g * n) * s.in_plane(), a.ldb = s.in_plane(), a.b_batch = s.in_c * s.in_plane();
+        } else {
+          im2col(op, x.ptr<T>(), col, s, img0, images, g);
+          a.b = col, a.ldb = s.out_plane(), a.b_batch = n * s.out_plane();
+        }
+        a.c = dw.ptr<T>() + g * m * n, a.ldc = n;
+        a.batch = images, a.sum_batch = true;
+        a.beta = img0 == 0 ? T(0) : T(1);
+        gemm_device(op, a);
+      }
+  });
+}
+
+}  // namespace ops
+}  // namespace sepconv::cuda

@@ -1,0 +1,274 @@
+// Softmax / log-softmax over one dim and softmax cross-entropy with int32 targets. A tensor
+// is seen as [outer, classes, inner]; one thread owns a position (o, s) and walks its
+// classes, so for image logits [N, C, H, W] neighbouring threads read neighbouring pixels.
+// The reductions of the loss run in one block in a fixed order (deterministic), in double
+// as on the CPU. Bad targets are found on the device and reported in the CPU op's words.
+#include "cpu/ops/index_checks.h"
+#include "cuda/common.cuh"
+
+namespace sepconv::cuda {
+namespace {
+
+struct ClassLayout {
+  int64_t outer, classes, inner;
+  __host__ __device__ int64_t positions() const { return outer * inner; }
+  // Offset of class 0 at position p, and the stride between classes.
+  __host__ __device__ int64_t base(int64_t p) const { return (p / inner) * classes * inner + p % inner; }
+};
+
+ClassLayout class_layout(const TensorArg& t, int dim) {
+  ClassLayout l{1, t.shape[dim], 1};
+  for (int d = 0; d < dim; ++d) l.outer *= t.shape[d];
+  for (int d = dim + 1; d < t.ndim; ++d) l.inner *= t.shape[d];
+  return l;
+}
+
+ClassLayout softmax_layout(const OpCall& c, const TensorArg& x) {
+  const int64_t dim = c.iparam(0);
+  SEPCONV_CHECK(dim >= 0 && dim < x.ndim, op_name(c.op), ": dim ", dim, " is out of range for ", x.ndim, " dims");
+  ClassLayout l = class_layout(x, int(dim));
+  if (l.classes == 0) l.outer = 0;
+  return l;
+}
+
+constexpr int kThreads = 256;
+constexpr int kReduceThreads = 1024;
+
+template <class T>
+__device__ T log_sum_exp(const T* x, int64_t classes, int64_t stride) {
+  T m = x[0];
+  for (int64_t c = 1; c < classes; ++c) m = max(m, x[c * stride]);
+  T sum = T(0);
+  for (int64_t c = 0; c < classes; ++c) sum += exp(x[c * stride] - m);
+  return m + log(sum);
+}
+
+template <class T>
+__global__ void softmax_forward_kernel(const T* __restrict__ x, T* __restrict__ out, ClassLayout l, bool log_out) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t b = l.base(p);
+    const T lse = log_sum_exp(x + b, l.classes, l.inner);
+    for (int64_t c = 0; c < l.classes; ++c) {
+      const T d = x[b + c * l.inner] - lse;
+      out[b + c * l.inner] = log_out ? d : exp(d);
+    }
+  }
+}
+
+template <class T>
+__global__ void softmax_backward_kernel(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx,
+                                        ClassLayout l, bool log_out) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t b = l.base(p);
+    T total = T(0);
+    for (int64_t c = 0; c < l.classes; ++c) total += log_out ? dy[b + c * l.inner] : dy[b + c * l.inner] * y[b + c * l.inner];
+    for (int64_t c = 0; c < l.classes; ++c) {
+      const int64_t at = b + c * l.inner;
+      dx[at] = log_out ? dy[at] - exp(y[at]) * total : y[at] * (dy[at] - total);
+    }
+  }
+}
+
+enum Reduction { kNone = 0, kMean = 1, kSum = 2 };
+
+__device__ bool counted(int32_t target, int64_t ignore_index, int64_t classes) {
+  return target != ignore_index && target >= 0 && target < classes;
+}
+
+// lse and the loss of every position (0 where ignored or bad; into `values` when reduced).
+template <class T>
+__global__ void cross_entropy_forward_kernel(const T* __restrict__ x, const int32_t* __restrict__ targets, T* lse,
+                                             T* loss, double* values, ClassLayout l, int64_t ignore_index,
+                                             unsigned long long* first_bad) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t b = l.base(p);
+    const T z = log_sum_exp(x + b, l.classes, l.inner);
+    lse[p] = z;
+    const int32_t t = targets[p];
+    if (t != ignore_index && !counted(t, ignore_index, l.classes)) atomicMin(first_bad, (unsigned long long)p);
+    const T value = counted(t, ignore_index, l.classes) ? z - x[b + t * l.inner] : T(0);
+    if (values)
+      values[p] = double(value);
+    else
+      loss[p] = value;
+  }
+}
+
+// One block: the sum of `values` (if any) and the count of counted targets, in a fixed
+// order; notes bad targets.
+template <class T>
+__global__ void cross_entropy_total_kernel(const double* values, const int32_t* __restrict__ targets, int64_t positions,
+                                           int64_t ignore_index, int64_t classes, double* count_out, T* loss,
+                                           int reduction, unsigned long long* first_bad) {
+  __shared__ double scratch[32];
+  double sum = 0, count = 0;
+  for (int64_t p = threadIdx.x; p < positions; p += blockDim.x) {
+    const int32_t t = targets[p];
+    if (values) sum += values[p];
+    if (t != ignore_index && !counted(t, ignore_index, classes)) atomicMin(first_bad, (unsigned long long)p);
+    count += counted(t, ignore_index, classes) ? 1.0 : 0.0;
+  }
+  sum = block_sum(sum, scratch);
+  count = block_sum(count, scratch);
+  if (threadIdx.x != 0) return;
+  if (count_out) *count_out = count;
+  // Mean over no counted target is 0/0 = NaN, as in PyTorch.
+  if (loss) *loss = T(reduction == kMean ? sum / count : sum);
+}
+
+template <class T>
+__global__ void cross_entropy_backward_kernel(const T* __restrict__ x, const int32_t* __restrict__ targets,
+                                              const T* __restrict__ lse, const T* __restrict__ dloss, const double* count,
+                                              T* __restrict__ dx, ClassLayout l, int64_t ignore_index, int reduction) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t b = l.base(p);
+    const int32_t t = targets[p];
+    // d loss / d logits = scale * (softmax - onehot(target)); 0 for ignored positions.
+    const T scale = t == ignore_index ? T(0)
+                    : reduction == kNone ? dloss[p]
+                    : reduction == kMean ? T(double(dloss[0]) / *count)
+                                         : dloss[0];
+    for (int64_t c = 0; c < l.classes; ++c) dx[b + c * l.inner] = exp(x[b + c * l.inner] - lse[p]) * scale;
+    if (t != ignore_index) dx[b + t * l.inner] -= scale;
+  }
+}
+
+[[noreturn]] void fail_target(const TensorArg& targets, const ClassLayout& l, int64_t ignore_index, int64_t element) {
+  int32_t value = 0;
+  cudaStream_t stream = current_stream();
+  SEPCONV_CHECK(cudaMemcpyAsync(&value, targets.ptr<int32_t>() + element, sizeof value, cudaMemcpyDeviceToHost, stream) ==
+                        cudaSuccess &&
+                    cudaStreamSynchronize(stream) == cudaSuccess,
+                "crossEntropy: reading the bad target back failed");
+  fail("crossEntropy: expected class indices in [0, ", l.classes - 1, "] or ignoreIndex (", ignore_index,
+       ") for target but received ", value, " at ", cpu::coordinates(element, targets));
+}
+
+// Waits for the op's kernels and returns the first bad target position, or -1.
+int64_t first_bad_target(const char* op, const unsigned long long* first_bad) {
+  unsigned long long bad = 0;
+  cudaStream_t stream = current_stream();
+  SEPCONV_CHECK(cudaMemcpyAsync(&bad, first_bad, sizeof bad, cudaMemcpyDeviceToHost, stream) == cudaSuccess &&
+                    cudaStreamSynchronize(stream) == cudaSuccess,
+                op, ": reading the target check back failed");
+  return bad == ~0ull ? -1 : int64_t(bad);
+}
+
+void check_cross_entropy_operands(const OpCall& c, const TensorArg& logits, const TensorArg& targets, const TensorArg& lse) {
+  SEPCONV_CHECK(logits.ndim >= 2, op_name(c.op), ": logits must have at least 2 dims [N, C, ...], got ", logits.ndim);
+  check_dtype(c, "targets", targets, DType::I32);
+  bool same = targets.ndim == logits.ndim - 1 && targets.shape[0] == logits.shape[0];
+  for (int d = 1; same && d < targets.ndim; ++d) same = targets.shape[d] == logits.shape[d + 1];
+  SEPCONV_CHECK(same, op_name(c.op), ": targets must have the logits' shape without the class dim");
+  check_numel(c, "lse", lse, targets.numel());
+  check_dtype(c, "lse", lse, logits.dtype);
+}
+
+// Workspace of the loss ops: the first-bad-position flag, the count, then per-position values.
+struct LossScratch {
+  unsigned long long* first_bad;
+  double* count;
+  double* values;
+
+  LossScratch(const char* op, int64_t positions) {
+    auto* p = static_cast<unsigned char*>(workspace(16 + size_t(positions) * sizeof(double)));
+    first_bad = reinterpret_cast<unsigned long long*>(p);
+    count = reinterpret_cast<double*>(p + 8);
+    values = reinterpret_cast<double*>(p + 16);
+    SEPCONV_CHECK(cudaMemsetAsync(first_bad, 0xff, sizeof *first_bad, current_stream()) == cudaSuccess, op,
+                  ": cudaMemset failed");
+  }
+};
+
+}  // namespace
+
+namespace ops {
+
+void softmax_forward(const OpCall& c) {
+  const TensorArg &x = c.in(0), &out = c.out(0);
+  const ClassLayout l = softmax_layout(c, x);
+  const bool log = c.param(1) != 0;
+  check_numel(c, "out", out, x.numel());
+  check_dtype(c, "out", out, x.dtype);
+  if (l.positions() == 0) return;
+  float_dispatch(c, "x", x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    launch("softmax_forward", softmax_forward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
+           x.ptr<T>(), out.ptr<T>(), l, log);
+  });
+}
+
+void softmax_backward(const OpCall& c) {
+  const TensorArg &y = c.in(0), &dy = c.in(1), &dx = c.out(0);
+  const ClassLayout l = softmax_layout(c, y);
+  const bool log = c.param(1) != 0;
+  check_numel(c, "dy", dy, y.numel());
+  check_numel(c, "dx", dx, y.numel());
+  check_dtype(c, "dy", dy, y.dtype);
+  check_dtype(c, "dx", dx, y.dtype);
+  if (l.positions() == 0) return;
+  float_dispatch(c, "y", y.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    launch("softmax_backward", softmax_backward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
+           y.ptr<T>(), dy.ptr<T>(), dx.ptr<T>(), l, log);
+  });
+}
+
+void cross_entropy_forward(const OpCall& c) {
+  const TensorArg &logits = c.in(0), &targets = c.in(1), &loss = c.out(0), &lse = c.out(1);
+  check_cross_entropy_operands(c, logits, targets, lse);
+  const int reduction = int(c.iparam(1));
+  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, "cross_entropy_forward: unknown reduction ", reduction);
+  check_numel(c, "loss", loss, reduction == kNone ? targets.numel() : 1);
+  check_dtype(c, "loss", loss, logits.dtype);
+  const ClassLayout l = class_layout(logits, 1);
+  SEPCONV_CHECK(l.classes > 0, "cross_entropy_forward: logits have no classes");
+  const int64_t ignore_index = c.iparam(0);
+  float_dispatch(c, "logits", logits.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const char* op = "cross_entropy_forward";
+    const LossScratch s(op, l.positions());
+    double* values = reduction == kNone ? nullptr : s.values;
+    if (l.positions() > 0)
+      launch(op, cross_entropy_forward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
+             logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), loss.ptr<T>(), values, l, ignore_index, s.first_bad);
+    if (reduction != kNone)
+      launch(op, cross_entropy_total_kernel<T>, dim3(1), dim3(kReduceThreads), static_cast<const double*>(values),
+             targets.ptr<int32_t>(), l.positions(), ignore_index, l.classes, nullptr, loss.ptr<T>(), reduction,
+             s.first_bad);
+    const int64_t bad = first_bad_target(op, s.first_bad);
+    if (bad >= 0) fail_target(targets, l, ignore_index, bad);
+  });
+}
+
+void cross_entropy_backward(const OpCall& c) {
+  const TensorArg &logits = c.in(0), &targets = c.in(1), &lse = c.in(2), &dloss = c.in(3), &dx = c.out(0);
+  check_cross_entropy_operands(c, logits, targets, lse);
+  const int reduction = int(c.iparam(1));
+  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, "cross_entropy_backward: unknown reduction ", reduction);
+  check_numel(c, "dloss", dloss, reduction == kNone ? targets.numel() : 1);
+  check_dtype(c, "dloss", dloss, logits.dtype);
+  check_numel(c, "dlogits", dx, logits.numel());
+  check_dtype(c, "dlogits", dx, logits.dtype);
+  const ClassLayout l = class_layout(logits, 1);
+  SEPCONV_CHECK(l.classes > 0, "cross_entropy_backward: logits have no classes");
+  const int64_t ignore_index = c.iparam(0);
+  float_dispatch(c, "logits", logits.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const char* op = "cross_entropy_backward";
+    const LossScratch s(op, 0);
+    // The CPU op checks every target before it writes dx.
+    launch(op, cross_entropy_total_kernel<T>, dim3(1), dim3(kReduceThreads), static_cast<const double*>(nullptr),
+           targets.ptr<int32_t>(), l.positions(), ignore_index, l.classes, s.count, static_cast<T*>(nullptr), reduction,
+           s.first_bad);
+    const int64_t bad = first_bad_target(op, s.first_bad);
+    if (bad >= 0) fail_target(targets, l, ignore_index, bad);
+    if (l.positions() > 0)
+      launch(op, cross_entropy_backward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
+             logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), dloss.ptr<T>(), static_cast<const double*>(s.count),
+             dx.ptr<T>(), l, ignore_index, reduction);
+  });
+}
+
+}  // namespace ops
+}  // namespace sepconv::cuda

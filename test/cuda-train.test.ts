@@ -81,9 +81,10 @@ describeCuda('training on the CUDA device', () => {
     expect(rows).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
   });
 
-  it('sc.train.fit with device "cuda" trains like the CPU run', async () => {
+  // One training and one validation step of VGG: one to two minutes on the emulator.
+  it('sc.train.fit with device "cuda" trains like the CPU run', { timeout: 600_000 }, async () => {
     const root = await makeCifarDir(await tempDir('fit-cuda'), 8);
-    const options = (device: sc.Device) => ({ model: 'vgg' as const, conv: 'dsc' as const, dataDir: root, epochs: 1, batchSize: 8, limit: 16, valLimit: 8, device, out: join(root, device) });
+    const options = (device: sc.Device) => ({ model: 'vgg' as const, conv: 'dsc' as const, dataDir: root, epochs: 1, batchSize: 8, limit: 8, valLimit: 8, device, out: join(root, device) });
     const cpu = await sc.train.fit(options('cpu'));
     const gpu = await sc.train.fit(options('cuda'));
     expect(gpu.status).toBe('completed');

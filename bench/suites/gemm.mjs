@@ -16,18 +16,21 @@ const cases = [
 const gflops = (shape, seconds) => (2 * shape[0] * shape[1] * shape[2]) / seconds / 1e9;
 const repsFor = (shape) => (shape[0] * shape[1] * shape[2] < 1e8 ? 30 : 5);
 
-export async function run({ sc, rounds, threads, log }) {
+export const devices = ['cpu', 'cuda'];
+
+export async function run({ sc, rounds, threads, log, device, sync }) {
   const rows = cases.map((c) => ({ name: c.name, metric: 'GFLOP/s', higherIsBetter: true, ours: [], peer: null }));
   for (let round = 0; round < rounds; round++) {
     cases.forEach((c, i) => {
       const [m, k, n] = c.shape;
-      const a = sc.rand([m, k]), b = sc.rand([k, n]);
-      const out = sc.empty([m, n]);
-      const seconds = min(timeCalls(() => sc._gemm(out, a, b, {}), { reps: repsFor(c.shape) }));
+      const a = sc.rand([m, k], { device }), b = sc.rand([k, n], { device });
+      const out = sc.empty([m, n], 'float32', device);
+      const seconds = min(timeCalls(() => sc._gemm(out, a, b, {}), { reps: repsFor(c.shape), sync }));
       rows[i].ours.push(gflops(c.shape, seconds));
       for (const t of [a, b, out]) t.dispose();
-      sc.emptyCache();
+      sc.emptyCache(device);
     });
+    if (device !== 'cpu') continue;
     const peer = runPeer('numpy_gemm.py', [JSON.stringify(cases.map((c) => c.shape)), String(5)], {
       OPENBLAS_NUM_THREADS: String(threads),
       OMP_NUM_THREADS: String(threads),

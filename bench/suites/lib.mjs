@@ -1,7 +1,10 @@
 // Shared helpers for benchmark suites (bench/suites/<suite>.mjs, run by scripts/bench.mjs).
 //
 // A suite module exports `description` (one line) and `async run(ctx)` returning rows:
-//   { name, metric: 'GFLOP/s' | 'ms', higherIsBetter, ours: number[], peer?: { name, values: number[] }, note? }
+//   { name, metric: 'GFLOP/s' | 'GB/s' | 'ms', higherIsBetter, ours: number[], peer?: { name, values: number[] }, note? }
+// ctx = { sc, rounds, threads, log, device, sync }: suites that also run on the GPU export
+// `devices = ['cpu', 'cuda']`, make their tensors on ctx.device and pass ctx.sync to timeCalls
+// (CUDA ops return before the GPU finishes); they skip their CPU peers on the GPU.
 // `ours` and `peer.values` hold one best-of-reps figure per round; suites interleave their
 // rounds (ours, peer, ours, peer, ...) so both sides see the same machine load.
 import { spawnSync } from 'node:child_process';
@@ -12,13 +15,15 @@ import { fileURLToPath } from 'node:url';
 export const PYTHON = '/usr/bin/python3';
 export const PEERS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'peers');
 
-/** Wall-clock seconds of `reps` calls of fn after `warmup` untimed ones. */
-export function timeCalls(fn, { warmup = 2, reps = 5 } = {}) {
+/** Wall-clock seconds of `reps` calls of fn after `warmup` untimed ones; `sync` waits for queued device work. */
+export function timeCalls(fn, { warmup = 2, reps = 5, sync = () => {} } = {}) {
   for (let i = 0; i < warmup; i++) fn();
+  sync();
   const seconds = [];
   for (let i = 0; i < reps; i++) {
     const t = process.hrtime.bigint();
     fn();
+    sync();
     seconds.push(Number(process.hrtime.bigint() - t) / 1e9);
   }
   return seconds;

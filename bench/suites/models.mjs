@@ -14,13 +14,13 @@ export const cases = [
 ];
 
 /** A model's whole training step on fixed random data; also used by the data benchmark. */
-export function trainingStep(sc, c) {
+export function trainingStep(sc, c, device = 'cpu') {
   sc.manualSeed(0);
-  const model = sc.models[c.model]({ conv: c.conv, numClasses: c.classes });
+  const model = sc.models[c.model]({ conv: c.conv, numClasses: c.classes }).to(device);
   const [n, , h, w] = c.input;
-  const x = sc.randn(c.input);
+  const x = sc.randn(c.input, { device });
   const labels = c.model === 'vgg' ? n : n * h * w;
-  const y = sc.tensor(Int32Array.from({ length: labels }, (_, i) => (i * 7919) % c.classes), c.model === 'vgg' ? [n] : [n, h, w]);
+  const y = sc.tensor(Int32Array.from({ length: labels }, (_, i) => (i * 7919) % c.classes), c.model === 'vgg' ? [n] : [n, h, w], { device });
   const optimizer = new sc.optim.Adam(model.parameters(), { lr: 1e-3 });
   const step = () =>
     sc.scope(() => {
@@ -35,7 +35,9 @@ export function trainingStep(sc, c) {
   return { step, dispose };
 }
 
-export async function run({ sc, rounds, threads, log }) {
+export const devices = ['cpu', 'cuda'];
+
+export async function run({ sc, rounds, threads, log, device, sync }) {
   const rows = [];
   for (const c of cases) {
     const nchw = { name: `${c.name} step`, metric: 'ms', higherIsBetter: false, ours: [], peer: null };
@@ -43,11 +45,12 @@ export async function run({ sc, rounds, threads, log }) {
     rows.push(nchw, last);
     const reps = c.model === 'vgg' ? 5 : 3;
     for (let round = 0; round < rounds; round++) {
-      const { step, dispose } = trainingStep(sc, c);
-      const ms = 1e3 * min(timeCalls(step, { warmup: 2, reps }));
+      const { step, dispose } = trainingStep(sc, c, device);
+      const ms = 1e3 * min(timeCalls(step, { warmup: 2, reps, sync }));
       dispose();
       nchw.ours.push(ms);
       last.ours.push(ms);
+      if (device !== 'cpu') continue;
       const peer = runPeer('torch_models.py', [String(threads), String(reps), c.name], { OMP_NUM_THREADS: String(threads) });
       if (!peer.ok) {
         log(`peer unavailable: ${peer.reason}`);

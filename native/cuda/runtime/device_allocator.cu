@@ -13,7 +13,8 @@ void* DeviceAllocator::allocate(size_t bytes, cudaStream_t stream) {
   Block block{nullptr, size, stream};
   auto it = free_blocks_.find(size);
   if (it != free_blocks_.end()) {
-    if (it->second.stream != stream) check(cudaStreamSynchronize(it->second.stream), "cuda allocator");
+    if (it->second.stream && it->second.stream != stream)
+      check(cudaStreamSynchronize(it->second.stream), "cuda allocator");
     block.ptr = it->second.ptr;
     free_blocks_.erase(it);
     stats_.bytes_cached -= double(size);
@@ -65,6 +66,12 @@ void DeviceAllocator::release_cache_locked() {
   for (auto& [size, block] : free_blocks_) (void)cudaFree(block.ptr);
   free_blocks_.clear();
   stats_.bytes_cached = 0;
+}
+
+void DeviceAllocator::forget_stream(cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [size, block] : free_blocks_)
+    if (block.stream == stream) block.stream = nullptr;
 }
 
 SepconvCudaMemoryStats DeviceAllocator::stats() const {

@@ -24,13 +24,16 @@ class DeviceAllocator {
   // makes reuse on the same stream safe (reuse on another stream waits for this one).
   void deallocate(void* ptr, cudaStream_t stream);
   void release_cache();
+  // Called once `stream` has finished all its work and is about to be destroyed (its thread
+  // ended): cached blocks last used on it need no wait any more.
+  void forget_stream(cudaStream_t stream);
   SepconvCudaMemoryStats stats() const;
 
  private:
   struct Block {
     void* ptr;
     size_t size;
-    cudaStream_t stream;  // last stream that used it
+    cudaStream_t stream;  // last stream that used it (null: no work pending on it)
   };
   void release_cache_locked();
 

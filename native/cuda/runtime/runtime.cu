@@ -34,7 +34,11 @@ struct ThreadResources {
       if (stage_done[i]) (void)cudaEventSynchronize(stage_done[i]), (void)cudaEventDestroy(stage_done[i]);
       if (stage[i]) (void)cudaFreeHost(stage[i]);
     }
-    if (stream) (void)cudaStreamDestroy(stream);
+    if (stream) {
+      (void)cudaStreamSynchronize(stream);
+      device_allocator().forget_stream(stream);
+      (void)cudaStreamDestroy(stream);
+    }
   }
 };
 

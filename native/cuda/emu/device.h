@@ -22,11 +22,7 @@ struct dim3 {
   constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
 };
 struct alignas(16) float4 { float x, y, z, w; };
-struct alignas(8) float2 { float x, y; };
-struct alignas(16) int4 { int x, y, z, w; };
 struct alignas(16) double2 { double x, y; };
-inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
-inline float2 make_float2(float x, float y) { return {x, y}; }
 
 // Set by the scheduler before it resumes a fiber.
 extern thread_local uint3 threadIdx;
@@ -37,7 +33,7 @@ constexpr int warpSize = 32;
 
 namespace sepconv::cuda::emu {
 void sync_block();                    // __syncthreads
-void sync_warp();                     // __syncwarp and the exchange step of every shuffle
+void sync_warp();                     // the exchange step of every shuffle
 // Shuffles go through 8-byte slots: each lane publishes, the warp meets, each lane reads.
 uint64_t shuffle(uint64_t value, int src_lane, bool src_in_range);
 int lane_id();
@@ -73,8 +69,6 @@ T atomic_update(T* addr, T (*f)(T, T), T v) {
 }  // namespace sepconv::cuda::emu
 
 inline void __syncthreads() { sepconv::cuda::emu::sync_block(); }
-inline void __syncwarp(unsigned = 0xffffffffu) { sepconv::cuda::emu::sync_warp(); }
-inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 // Faithful to the PTX semantics for width = 32: a source lane outside [0, 32) (down/up) gives
 // the caller's own value; a source lane that does not exist (partial last warp) is an
@@ -118,26 +112,6 @@ template <class T>
 T atomicMin(T* addr, T v) {
   return sepconv::cuda::emu::atomic_update<T>(addr, [](T a, T b) { return b < a ? b : a; }, v);
 }
-template <class T>
-T atomicExch(T* addr, T v) {
-  return sepconv::cuda::emu::atomic_update<T>(addr, [](T, T b) { return b; }, v);
-}
-inline int atomicCAS(int* addr, int compare, int v) {
-  __atomic_compare_exchange_n(addr, &compare, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-  return compare;
-}
-
-template <class T>
-T __ldg(const T* p) { return *p; }
-
-// Device math that host libm lacks or names differently.
-inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
-inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
-inline float __expf(float x) { return std::exp(x); }
-inline float __logf(float x) { return std::log(x); }
-inline float __fdividef(float a, float b) { return a / b; }
-inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; }
-inline int __float_as_int(float v) { int i; std::memcpy(&i, &v, 4); return i; }
 // CUDA's overloaded min/max of the device runtime (same-type arguments only, as the kernels use them).
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a < b ? b : a; }

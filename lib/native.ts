@@ -36,6 +36,7 @@ export interface NativeAddon {
   opNames(): string[];
   backend(): BackendInfo;
   setIsa(isa: string): void;
+  setConvAlgo(algo: string): void;
   setNumThreads(threads: number): void;
   memoryStats(): MemoryStats;
   emptyCache(): void;

@@ -78,6 +78,14 @@ export function _setIsa(isa: string): void {
 }
 
 /**
+ * @internal Test hook: the algorithm of eligible 3×3 convolutions in this thread ('auto' picks
+ * by shape; 'im2col' or 'winograd' force one where it applies).
+ */
+export function _setConvAlgo(algo: 'auto' | 'im2col' | 'winograd'): void {
+  native.setConvAlgo(algo);
+}
+
+/**
  * @internal Test hook: out = alpha * op(a) * op(b) + beta * out on the native GEMM, with
  * op() transposing when asked. No validation beyond the native layer's.
  */

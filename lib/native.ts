@@ -65,6 +65,7 @@ export interface NativeAddon {
   opNames(): string[];
   backend(): BackendInfo;
   setIsa(isa: string): void;
+  setConvAlgo(algo: string): void;
   setNumThreads(threads: number): void;
   memoryStats(device?: number): MemoryStats;
   emptyCache(device?: number): void;

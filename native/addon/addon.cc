@@ -218,7 +218,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
                     " but operand ", i, " is on ", device_name(args[i].device),
                     " (all operands of one op must be on one device)");
     AddonData& d = data_of(env);
-    Context ctx{*d.pool, *d.cpu_allocator, d.isa};
+    Context ctx{*d.pool, *d.cpu_allocator, d.isa, d.conv_algo};
     OpCall call{op, args, num_inputs, args + num_inputs, count - num_inputs, params.Data(), int(params.ElementLength()),
                 ctx};
     if (count > 0 && args[0].device == Device::CUDA) {
@@ -275,6 +275,23 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
     SEPCONV_CHECK(parse_isa(name, &isa), "setIsa: '", name, "' is not one of avx512, avx2, scalar");
     SEPCONV_CHECK(isa_supported(isa), "setIsa: '", name, "' is not supported by this CPU or build");
     data_of(info.Env()).isa = isa;
+    return info.Env().Undefined();
+  });
+}
+
+// Test hook: force the im2col or the Winograd path for eligible 3×3 convolutions.
+Napi::Value SetConvAlgo(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    ConvAlgo& algo = data_of(info.Env()).conv_algo;
+    if (name == "auto")
+      algo = ConvAlgo::Auto;
+    else if (name == "im2col")
+      algo = ConvAlgo::Im2col;
+    else if (name == "winograd")
+      algo = ConvAlgo::Winograd;
+    else
+      fail("setConvAlgo: '", name, "' is not one of auto, im2col, winograd");
     return info.Env().Undefined();
   });
 }
@@ -375,6 +392,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("opNames", Napi::Function::New(env, OpNames, "opNames"));
   exports.Set("backend", Napi::Function::New(env, Backend, "backend"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("setConvAlgo", Napi::Function::New(env, SetConvAlgo, "setConvAlgo"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));

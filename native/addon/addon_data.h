@@ -6,6 +6,7 @@
 #include "core/allocator.h"
 #include "core/cpu_features.h"
 #include "core/dtype.h"
+#include "core/op_call.h"
 #include "core/thread_pool.h"
 #include "cuda/runtime/abi.h"
 
@@ -15,6 +16,7 @@ struct AddonData {
   std::shared_ptr<CachingAllocator> cpu_allocator;  // shared with every live Storage
   std::unique_ptr<ThreadPool> pool;
   Isa isa;
+  ConvAlgo conv_algo = ConvAlgo::Auto;  // test hook (setConvAlgo)
 };
 
 // Tensor memory as JS sees it: an opaque handle (a Napi::External) to one block.

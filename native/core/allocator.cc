@@ -109,7 +109,7 @@ void* ScratchBuffer::get(size_t bytes) {
 }
 
 void* thread_scratch(int slot, size_t bytes) {
-  static constexpr int kSlots = 4;
+  static constexpr int kSlots = 6;
   thread_local ScratchBuffer buffers[kSlots];
   if (slot < 0 || slot >= kSlots) fail("thread_scratch: slot ", slot, " out of range");
   return buffers[slot].get(bytes);

@@ -33,11 +33,16 @@ struct TensorArg {
   T* ptr() const { return static_cast<T*>(data); }
 };
 
+// Which algorithm eligible 3×3 convolutions take: Auto picks by shape; the others force one
+// (a test hook, so tests can compare the paths).
+enum class ConvAlgo { Auto, Im2col, Winograd };
+
 // Per-environment execution resources an op may use.
 struct Context {
   ThreadPool& pool;
   CachingAllocator& allocator;
   Isa isa;
+  ConvAlgo conv_algo = ConvAlgo::Auto;
 };
 
 struct OpCall {

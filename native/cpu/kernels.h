@@ -11,6 +11,7 @@
 #include "cpu/kernels/softmax.h"
 #include "cpu/kernels/gemm.h"
 #include "cpu/kernels/resample.h"
+#include "cpu/kernels/winograd.h"
 
 namespace sepconv::cpu {
 
@@ -25,6 +26,7 @@ struct Kernels {
   GemmKernels<T> gemm;
   DepthwiseKernels<T> depthwise;
   ResampleKernels<T> resample;
+  WinogradKernels<T> winograd;
 };
 
 // float32 kernels of the given (supported) ISA; float64 kernels are scalar on every machine.

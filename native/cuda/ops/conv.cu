@@ -203,25 +203,39 @@ void conv2d_backward_weight(const OpCall& c) {
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const char* op = "conv2d_backward_weight";
+    if (s.batch == 0) {  // an empty sum
+      SEPCONV_CHECK(cudaMemsetAsync(dw.data, 0, size_t(dw.numel()) * sizeof(T), current_stream()) == cudaSuccess, op,
+                    ": cudaMemset failed");
+      return;
+    }
     const int64_t m = s.out_per_group(), n = s.col_rows(), chunk = s.pointwise() ? s.batch : chunk_images<T>(s);
-    T* col = s.pointwise() ? nullptr : static_cast<T*>(workspace(size_t(chunk * n * s.out_plane()) * sizeof(T)));
+    // Every chunk's GEMM is one dW_g summed over its images; the first chunk's (the largest)
+    // split-k scratch fits them all. One workspace: the im2col chunk, then the scratch.
+    auto args = [&](int64_t g, int64_t img0, int64_t images) {
+      GemmArgs<T> a;
+      a.m = m, a.n = n, a.k = s.out_plane();
+      a.a = dy.ptr<T>() + (img0 * s.out_c + g * m) * s.out_plane(), a.lda = s.out_plane();
+      a.a_batch = s.out_c * s.out_plane();
+      a.trans_b = true;
+      a.c = dw.ptr<T>() + g * m * n, a.ldc = n;
+      a.batch = images, a.sum_batch = true;
+      a.beta = img0 == 0 ? T(0) : T(1);
+      return a;
+    };
+    const int64_t col_elems = s.pointwise() ? 0 : (chunk * n * s.out_plane() + 3) / 4 * 4;
+    const int64_t scratch_elems = gemm_scratch_elements(args(0, 0, chunk));
+    T* col = static_cast<T*>(workspace(size_t(col_elems + scratch_elems) * sizeof(T)));
     for (int64_t g = 0; g < s.groups; ++g)
       for (int64_t img0 = 0; img0 < s.batch; img0 += chunk) {
         const int64_t images = std::min(chunk, s.batch - img0);
-        GemmArgs<T> a;
-        a.m = m, a.n = n, a.k = s.out_plane();
-        a.a = dy.ptr<T>() + (img0 * s.out_c + g * m) * s.out_plane(), a.lda = s.out_plane();
-        a.a_batch = s.out_c * s.out_plane();
-        a.trans_b = true;
+        GemmArgs<T> a = args(g, img0, images);
         if (s.pointwise()) {
           a.b = x.ptr<T>() + (img0 * s.in_c + g * n) * s.in_plane(), a.ldb = s.in_plane(), a.b_batch = s.in_c * s.in_plane();
         } else {
           im2col(op, x.ptr<T>(), col, s, img0, images, g);
           a.b = col, a.ldb = s.out_plane(), a.b_batch = n * s.out_plane();
         }
-        a.c = dw.ptr<T>() + g * m * n, a.ldc = n;
-        a.batch = images, a.sum_batch = true;
-        a.beta = img0 == 0 ? T(0) : T(1);
+        if (scratch_elems) a.scratch = col + col_elems;
         gemm_device(op, a);
       }
   });

@@ -225,6 +225,7 @@ __global__ void depthwise_backward_weight_kernel(const T* __restrict__ x, const 
 
 template <class T>
 void depthwise_forward(const char* op, const T* x, const T* w, const T* bias, T* out, const DwShape& s) {
+  if (s.batch == 0) return;
   const Tile t = pick_tile<T>(op, s.out_h, s.out_w, forward_span, s);
   launch(op, depthwise_forward_kernel<T>, dim3(unsigned(s.batch * s.channels), unsigned(t.tiles)), dim3(kThreads), x, w,
          bias, out, s, t);
@@ -251,6 +252,7 @@ void depthwise_conv2d_backward_input(const OpCall& c) {
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
     const char* op = "depthwise_conv2d_backward_input";
+    if (s.batch == 0) return;
     const Tile t = pick_tile<T>(op, s.in_h, s.in_w, backward_span, s);
     launch(op, depthwise_backward_input_kernel<T>, dim3(unsigned(s.batch * s.channels), unsigned(t.tiles)),
            dim3(kThreads), dy.ptr<T>(), w.ptr<T>(), dx.ptr<T>(), s, t);
@@ -263,6 +265,7 @@ void depthwise_conv2d_backward_weight(const OpCall& c) {
   const TensorArg* dbias = channel_vector(c, "dbias", c.num_outputs > 1 ? &c.out(1) : nullptr, s, x.dtype);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
+    if (s.out_channels == 0) return;
     const unsigned groups = unsigned((s.taps() + 1 + kTapsPerBlock - 1) / kTapsPerBlock);
     launch("depthwise_conv2d_backward_weight", depthwise_backward_weight_kernel<T>,
            dim3(unsigned(s.out_channels), groups), dim3(kThreads), x.ptr<T>(), dy.ptr<T>(), dw.ptr<T>(),

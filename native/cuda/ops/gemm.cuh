@@ -25,7 +25,13 @@ struct GemmArgs {
   T alpha = T(1), beta = T(0);
   const T* bias = nullptr;
   int bias_kind = 0;  // 0 none, 1 per row of C, 2 per column
+  // Device memory of gemm_scratch_elements(args) elements, 16-byte aligned, or null: lets a
+  // single output with few tiles and a long reduction be split along k (see gemm.cu).
+  T* scratch = nullptr;
 };
+
+template <class T>
+int64_t gemm_scratch_elements(const GemmArgs<T>& args);
 
 template <class T>
 void gemm_device(const char* op, const GemmArgs<T>& args);

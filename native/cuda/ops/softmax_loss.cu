@@ -1,6 +1,8 @@
 // Softmax / log-softmax over one dim and softmax cross-entropy with int32 targets. A tensor
-// is seen as [outer, classes, inner]; one thread owns a position (o, s) and walks its
-// classes, so for image logits [N, C, H, W] neighbouring threads read neighbouring pixels.
+// is seen as [outer, classes, inner]; a group of G threads owns a position (o, s) and walks
+// its classes: G = 1 when inner > 1 (image logits [N, C, H, W]: neighbouring threads read
+// neighbouring pixels), G = 32 for rows of 32 or more contiguous classes (a warp per row,
+// coalesced, with shuffle reductions).
 // The reductions of the loss run in one block in a fixed order (deterministic), in double
 // as on the CPU. Bad targets are found on the device and reported in the CPU op's words.
 #include "cpu/ops/index_checks.h"
@@ -34,35 +36,65 @@ ClassLayout softmax_layout(const OpCall& c, const TensorArg& x) {
 constexpr int kThreads = 256;
 constexpr int kReduceThreads = 1024;
 
-template <class T>
-__device__ T log_sum_exp(const T* x, int64_t classes, int64_t stride) {
-  T m = x[0];
-  for (int64_t c = 1; c < classes; ++c) m = max(m, x[c * stride]);
-  T sum = T(0);
-  for (int64_t c = 0; c < classes; ++c) sum += exp(x[c * stride] - m);
-  return m + log(sum);
+// The position of each group of G lanes, and the grid-stride step between positions.
+template <int G>
+struct Groups {
+  int lane;
+  int64_t first, stride;
+  __device__ Groups()
+      : lane(threadIdx.x % G),
+        first((blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / G),
+        stride(int64_t(gridDim.x) * blockDim.x / G) {}
+};
+
+template <int G, class T>
+__device__ T group_sum(T v) {
+  SEPCONV_UNROLL
+  for (int offset = G / 2; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
 }
 
-template <class T>
+template <int G, class T>
+__device__ T group_max(T v) {
+  SEPCONV_UNROLL
+  for (int offset = G / 2; offset > 0; offset >>= 1) v = max(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  return v;
+}
+
+template <int G, class T>
+__device__ T log_sum_exp(const T* x, int64_t classes, int64_t stride, int lane) {
+  T m = T(-INFINITY);
+  for (int64_t c = lane; c < classes; c += G) m = max(m, x[c * stride]);
+  m = group_max<G>(m);
+  T sum = T(0);
+  for (int64_t c = lane; c < classes; c += G) sum += exp(x[c * stride] - m);
+  return m + log(group_sum<G>(sum));
+}
+
+template <class T, int G>
 __global__ void softmax_forward_kernel(const T* __restrict__ x, T* __restrict__ out, ClassLayout l, bool log_out) {
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+  const Groups<G> g;
+  for (int64_t p = g.first; p < l.positions(); p += g.stride) {
     const int64_t b = l.base(p);
-    const T lse = log_sum_exp(x + b, l.classes, l.inner);
-    for (int64_t c = 0; c < l.classes; ++c) {
+    const T lse = log_sum_exp<G>(x + b, l.classes, l.inner, g.lane);
+    for (int64_t c = g.lane; c < l.classes; c += G) {
       const T d = x[b + c * l.inner] - lse;
       out[b + c * l.inner] = log_out ? d : exp(d);
     }
   }
 }
 
-template <class T>
+template <class T, int G>
 __global__ void softmax_backward_kernel(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx,
                                         ClassLayout l, bool log_out) {
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+  const Groups<G> g;
+  for (int64_t p = g.first; p < l.positions(); p += g.stride) {
     const int64_t b = l.base(p);
     T total = T(0);
-    for (int64_t c = 0; c < l.classes; ++c) total += log_out ? dy[b + c * l.inner] : dy[b + c * l.inner] * y[b + c * l.inner];
-    for (int64_t c = 0; c < l.classes; ++c) {
+    for (int64_t c = g.lane; c < l.classes; c += G)
+      total += log_out ? dy[b + c * l.inner] : dy[b + c * l.inner] * y[b + c * l.inner];
+    total = group_sum<G>(total);
+    for (int64_t c = g.lane; c < l.classes; c += G) {
       const int64_t at = b + c * l.inner;
       dx[at] = log_out ? dy[at] - exp(y[at]) * total : y[at] * (dy[at] - total);
     }
@@ -76,13 +108,15 @@ __device__ bool counted(int32_t target, int64_t ignore_index, int64_t classes) {
 }
 
 // lse and the loss of every position (0 where ignored or bad; into `values` when reduced).
-template <class T>
+template <class T, int G>
 __global__ void cross_entropy_forward_kernel(const T* __restrict__ x, const int32_t* __restrict__ targets, T* lse,
                                              T* loss, double* values, ClassLayout l, int64_t ignore_index,
                                              unsigned long long* first_bad) {
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+  const Groups<G> g;
+  for (int64_t p = g.first; p < l.positions(); p += g.stride) {
     const int64_t b = l.base(p);
-    const T z = log_sum_exp(x + b, l.classes, l.inner);
+    const T z = log_sum_exp<G>(x + b, l.classes, l.inner, g.lane);
+    if (g.lane != 0) continue;
     lse[p] = z;
     const int32_t t = targets[p];
     if (t != ignore_index && !counted(t, ignore_index, l.classes)) atomicMin(first_bad, (unsigned long long)p);
@@ -116,11 +150,12 @@ __global__ void cross_entropy_total_kernel(const double* values, const int32_t* 
   if (loss) *loss = T(reduction == kMean ? sum / count : sum);
 }
 
-template <class T>
+template <class T, int G>
 __global__ void cross_entropy_backward_kernel(const T* __restrict__ x, const int32_t* __restrict__ targets,
                                               const T* __restrict__ lse, const T* __restrict__ dloss, const double* count,
                                               T* __restrict__ dx, ClassLayout l, int64_t ignore_index, int reduction) {
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < l.positions(); p += int64_t(gridDim.x) * blockDim.x) {
+  const Groups<G> g;
+  for (int64_t p = g.first; p < l.positions(); p += g.stride) {
     const int64_t b = l.base(p);
     const int32_t t = targets[p];
     // d loss / d logits = scale * (softmax - onehot(target)); 0 for ignored positions.
@@ -128,9 +163,21 @@ __global__ void cross_entropy_backward_kernel(const T* __restrict__ x, const int
                     : reduction == kNone ? dloss[p]
                     : reduction == kMean ? T(double(dloss[0]) / *count)
                                          : dloss[0];
-    for (int64_t c = 0; c < l.classes; ++c) dx[b + c * l.inner] = exp(x[b + c * l.inner] - lse[p]) * scale;
-    if (t != ignore_index) dx[b + t * l.inner] -= scale;
+    for (int64_t c = g.lane; c < l.classes; c += G) {
+      const T v = exp(x[b + c * l.inner] - lse[p]) * scale;
+      dx[b + c * l.inner] = c == t ? v - scale : v;
+    }
   }
+}
+
+// Launches kernel<T, 32> (a warp per row) for rows of 32 or more contiguous classes, else
+// kernel<T, 1> (a thread per position).
+template <class... P, class... A>
+void launch_by_position(const char* op, const ClassLayout& l, void (*rows)(P...), void (*columns)(P...), A... args) {
+  if (l.positions() == 0) return;
+  const bool by_row = l.inner == 1 && l.classes >= 32;
+  launch(op, by_row ? rows : columns, dim3(blocks_for(l.positions() * (by_row ? 32 : 1), kThreads)), dim3(kThreads),
+         args...);
 }
 
 [[noreturn]] void fail_target(const TensorArg& targets, const ClassLayout& l, int64_t ignore_index, int64_t element) {
@@ -190,11 +237,10 @@ void softmax_forward(const OpCall& c) {
   const bool log = c.param(1) != 0;
   check_numel(c, "out", out, x.numel());
   check_dtype(c, "out", out, x.dtype);
-  if (l.positions() == 0) return;
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
-    launch("softmax_forward", softmax_forward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
-           x.ptr<T>(), out.ptr<T>(), l, log);
+    launch_by_position("softmax_forward", l, softmax_forward_kernel<T, 32>, softmax_forward_kernel<T, 1>, x.ptr<T>(),
+                       out.ptr<T>(), l, log);
   });
 }
 
@@ -206,11 +252,10 @@ void softmax_backward(const OpCall& c) {
   check_numel(c, "dx", dx, y.numel());
   check_dtype(c, "dy", dy, y.dtype);
   check_dtype(c, "dx", dx, y.dtype);
-  if (l.positions() == 0) return;
   float_dispatch(c, "y", y.dtype, [&](auto zero) {
     using T = decltype(zero);
-    launch("softmax_backward", softmax_backward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
-           y.ptr<T>(), dy.ptr<T>(), dx.ptr<T>(), l, log);
+    launch_by_position("softmax_backward", l, softmax_backward_kernel<T, 32>, softmax_backward_kernel<T, 1>, y.ptr<T>(),
+                       dy.ptr<T>(), dx.ptr<T>(), l, log);
   });
 }
 
@@ -229,9 +274,8 @@ void cross_entropy_forward(const OpCall& c) {
     const char* op = "cross_entropy_forward";
     const LossScratch s(op, l.positions());
     double* values = reduction == kNone ? nullptr : s.values;
-    if (l.positions() > 0)
-      launch(op, cross_entropy_forward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
-             logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), loss.ptr<T>(), values, l, ignore_index, s.first_bad);
+    launch_by_position(op, l, cross_entropy_forward_kernel<T, 32>, cross_entropy_forward_kernel<T, 1>, logits.ptr<T>(),
+                       targets.ptr<int32_t>(), lse.ptr<T>(), loss.ptr<T>(), values, l, ignore_index, s.first_bad);
     if (reduction != kNone)
       launch(op, cross_entropy_total_kernel<T>, dim3(1), dim3(kReduceThreads), static_cast<const double*>(values),
              targets.ptr<int32_t>(), l.positions(), ignore_index, l.classes, nullptr, loss.ptr<T>(), reduction,
@@ -263,10 +307,9 @@ void cross_entropy_backward(const OpCall& c) {
            s.first_bad);
     const int64_t bad = first_bad_target(op, s.first_bad);
     if (bad >= 0) fail_target(targets, l, ignore_index, bad);
-    if (l.positions() > 0)
-      launch(op, cross_entropy_backward_kernel<T>, dim3(blocks_for(l.positions(), kThreads)), dim3(kThreads),
-             logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), dloss.ptr<T>(), static_cast<const double*>(s.count),
-             dx.ptr<T>(), l, ignore_index, reduction);
+    launch_by_position(op, l, cross_entropy_backward_kernel<T, 32>, cross_entropy_backward_kernel<T, 1>,
+                       logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), dloss.ptr<T>(),
+                       static_cast<const double*>(s.count), dx.ptr<T>(), l, ignore_index, reduction);
   });
 }
 

@@ -55,6 +55,7 @@ TEST_CASE("conv2d: stride, padding, dilation, groups, 1x1, cut output") {
       {2, 3, 9, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   // output cut by one row and column
       {1, 2, 3, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1},      // kernel as large as the input
       {2, 5, 7, 6, 4, 2, 2, 3, 2, 1, 0, 1, 2, 1},      // even kernel, stride 3, dilation in w
+      {0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1},      // empty batch
   };
   for (const Conv& v : cases) check_conv(rng, v, DType::F32, true);
   check_conv(rng, cases[1], DType::F64, false);

@@ -45,6 +45,7 @@ TEST_CASE("depthwise: multipliers, strides, padding, dilation, large planes") {
       {2, 1, 2, 40, 35, 5, 5, 2, 2, 2, 2, 1, 1},   // stride 2 over several tiles
       {1, 2, 1, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1},     // kernel as large as the input
       {3, 5, 1, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1},     // 1x1
+      {0, 3, 2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1},     // empty batch
   };
   for (const Dw& v : cases) check_depthwise(rng, v, DType::F32);
   check_depthwise(rng, cases[2], DType::F64);

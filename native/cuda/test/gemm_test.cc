@@ -62,6 +62,14 @@ TEST_CASE("gemm: batched, shared operands and batch-summed out") {
   check_gemm(rng, DType::F32, {1, 1, 0, 6, 6, 6}, false, false, 1.0, 0.0, 0);     // batch of one into 2-D out
 }
 
+TEST_CASE("gemm: few output tiles and a long reduction are split along k") {
+  std::mt19937 rng(5);
+  check_gemm(rng, DType::F32, {0, 0, 0, 9, 7, 3001}, false, false, 1.0, 0.0, 0);
+  check_gemm(rng, DType::F32, {0, 0, 0, 70, 33, 1500}, true, true, 0.5, 2.0, 1);
+  check_gemm(rng, DType::F32, {6, 6, 0, 10, 12, 300}, false, true, 1.0, 0.5, 2);  // summed batch, split
+  check_gemm(rng, DType::F64, {4, 0, 0, 8, 5, 400}, true, false, -1.0, 1.0, 1);
+}
+
 TEST_CASE("gemm: bad input names the op and the shapes") {
   std::mt19937 rng(4);
   OpCase c;

@@ -181,6 +181,17 @@ describeCuda('CUDA ops against the CPU', () => {
     ]);
   });
 
+  it('float64 through conv, depthwise, batch norm, pooling, matmul and cross-entropy', () => {
+    matches((i) => {
+      const h = sc.F.conv2d(i.x([2, 3, 7, 6]), i.x([4, 3, 3, 3]), i.x([4]), { padding: 1 });
+      const d = sc.F.depthwiseConv2d(h, i.x([4, 1, 3, 3]), null, { stride: 2, padding: 1 });
+      const n = sc.F.batchNorm2d(d, null, null, i.x([4]), i.x([4]), { training: true });
+      const p = sc.F.maxPool2d(sc.F.relu(n), { kernelSize: 2 }).output;
+      const logits = sc.matmul(p.flatten(1), i.x([8, 5]));
+      return [logits, sc.F.crossEntropy(logits, i.ints([2], 5))];
+    }, { dtype: 'float64' });
+  });
+
   it('SGD (momentum, nesterov, weight decay), Adam (amsgrad) and AdamW steps', () => {
     matches((i) => {
       const params = [i.x([33, 7], false), i.x([129], false), i.x([5, 3], false)];

@@ -91,6 +91,20 @@ describeCuda('device tensors', () => {
     expect(() => sc.F.conv2d(sc.ones([1, 1, 3, 3], { device: 'cuda' }), sc.ones([1, 1, 1, 1]))).toThrow(/conv2d.*cpu.*cuda|conv2d.*cuda.*cpu/);
   });
 
+  it('bad values found by a kernel on the device are an Error naming the op, as on the CPU', () => {
+    const message = (device: sc.Device): string => {
+      try {
+        sc.F.crossEntropy(sc.zeros([2, 3], { device }), sc.tensor([1, 7], [2], { dtype: 'int32', device }));
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(message('cpu')).toMatch(/^cross_?[eE]ntropy/);
+    expect(message('cuda')).toBe(message('cpu'));
+    expect(sc.ones([2], { device: 'cuda' }).sum().item()).toBe(2); // the device is still usable
+  });
+
   it('the allocator reuses freed blocks instead of calling cudaMalloc per op', () => {
     const x = sc.randn([64, 257], { device: 'cuda' });
     const step = (): void => sc.scope(() => void x.mul(2).add(x).relu().sum().item());

@@ -3,7 +3,6 @@
  * `--limit`/`--val-limit` views of them, and the DataLoader of each epoch. Validation is the
  * test split, as in both reference experiments.
  */
-import type { Device } from '../dtype.js';
 import { cifar10 } from '../data/cifar10.js';
 import type { Dataset, SkippedFile } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -11,6 +10,7 @@ import type { LoaderItem } from '../data/loader.js';
 import { oxfordPets } from '../data/pets.js';
 import * as T from '../data/transforms.js';
 import type { Transform } from '../data/transforms.js';
+import type { Device } from '../dtype.js';
 import type { DatasetName, TrainConfig } from './config.js';
 
 export interface RunData {

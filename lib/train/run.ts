@@ -2,12 +2,12 @@
  * The training loop of `fit` (runs in the worker): epochs of training steps, validation,
  * metrics, checkpoints and pictures, with exact resume, cooperative stop and NaN/Inf stop.
  */
-import type { Device } from '../dtype.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/graph.js';
+import type { Device } from '../dtype.js';
 import { crossEntropy } from '../functional/index.js';
 import { native } from '../native.js';
 import { loadTrainingState, saveTrainingState } from '../io/training-state.js';

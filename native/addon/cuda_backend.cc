@@ -45,12 +45,12 @@ void load(CudaBackend& b) {
   b.api = api;
   int32_t count = 0;
   if (api->device_count(&count) != 0) {
-    b.load_error = std::string("cudaGetDeviceCount failed: ") + api->last_error();
+    b.load_error = api->last_error();
     return;
   }
   b.device_count = count;
   if (count > 0 && api->device_info(0, &b.device) != 0)
-    b.load_error = std::string("cudaGetDeviceProperties failed: ") + api->last_error();
+    b.load_error = api->last_error();
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // What every CUDA op needs: the runtime API (real, or the host emulation when the same source
-// is compiled with g++ and SEPCONV_CUDA_EMU), the op-call types, the per-thread stream and
+// is compiled with g++ and SEPCONV_CUDA_EMU), the op-call types and shared operand checks, the per-thread stream and
 // scratch memory of the runtime, a checked kernel launch and the block reductions.
 #pragma once
 #ifdef SEPCONV_CUDA_EMU
@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/op_call.h"
+#include "core/op_checks.h"
 
 #ifdef __CUDACC__
 #define SEPCONV_UNROLL _Pragma("unroll")
@@ -64,31 +65,6 @@ namespace ops {
 SEPCONV_OPS(SEPCONV_DECLARE_CUDA_OP)
 #undef SEPCONV_DECLARE_CUDA_OP
 }  // namespace ops
-
-// The operand checks every op repeats (the CPU op layer makes the same ones, so both
-// backends reject bad input with the same message).
-template <class F>
-void float_dispatch(const OpCall& c, const char* operand, DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::F32: f(float{}); return;
-    case DType::F64: f(double{}); return;
-    default: fail(op_name(c.op), ": ", operand, " must be float32 or float64, got ", dtype_name(dtype));
-  }
-}
-
-inline void check_dtype(const OpCall& c, const char* operand, const TensorArg& t, DType expected) {
-  SEPCONV_CHECK(t.dtype == expected, op_name(c.op), ": ", operand, " must be ", dtype_name(expected), ", got ",
-                dtype_name(t.dtype));
-}
-
-inline void check_numel(const OpCall& c, const char* operand, const TensorArg& t, int64_t expected) {
-  SEPCONV_CHECK(t.numel() == expected, op_name(c.op), ": ", operand, " has ", t.numel(), " elements, expected ",
-                expected);
-}
-
-inline void check_ndim(const OpCall& c, const char* operand, const TensorArg& t, int expected) {
-  SEPCONV_CHECK(t.ndim == expected, op_name(c.op), ": ", operand, " must have ", expected, " dims, got ", t.ndim);
-}
 
 // Blocks for a 1-D grid over n items; grid-stride loops in the kernels cover any remainder.
 inline unsigned blocks_for(int64_t n, int threads, int64_t max_blocks = 65535) {

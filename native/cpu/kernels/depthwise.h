@@ -6,19 +6,10 @@
 #pragma once
 #include <cstddef>
 
+#include "core/checks/depthwise.h"  // DepthwiseGeometry
 #include "core/function_ref.h"
 
 namespace sepconv::cpu {
-
-// PyTorch conv2d geometry of one plane: output (h, w) reads input
-// (h*stride_h - pad_h + i*dilation_h, w*stride_w - pad_w + j*dilation_w) for kernel tap (i, j).
-struct DepthwiseGeometry {
-  int in_h, in_w, out_h, out_w;
-  int kernel_h, kernel_w;
-  int stride_h, stride_w;
-  int pad_h, pad_w;
-  int dilation_h, dilation_w;
-};
 
 // out[out_h, out_w] = bias + correlation of in[in_h, in_w] with w[kernel_h, kernel_w].
 template <class T>

@@ -3,13 +3,10 @@
 #pragma once
 #include <cstdint>
 
+#include "core/checks/pool.h"  // Pool2dGeometry
+
 namespace sepconv::cpu {
 
-// One pooling window configuration over an in_h x in_w plane giving out_h x out_w outputs.
-struct Pool2dGeometry {
-  int64_t in_h, in_w, out_h, out_w;
-  int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
-};
 
 template <class T>
 struct PoolKernels {

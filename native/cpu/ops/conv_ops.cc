@@ -9,6 +9,7 @@
 // (kernels/winograd.h): 36 GEMMs per block of tiles, 2.25× fewer multiply-adds.
 #include <algorithm>
 
+#include "core/checks/conv.h"
 #include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
@@ -17,17 +18,8 @@ namespace sepconv::cpu::ops {
 
 namespace {
 
-// Shapes of one convolution, from its input-side tensor (x or dx), weight (w or dw) and
-// output-side tensor (y or dy), checked against each other and the params.
-struct ConvShape {
-  int64_t batch, in_c, in_h, in_w, out_c, out_h, out_w, kernel_h, kernel_w;
-  int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
-
-  int64_t in_per_group() const { return in_c / groups; }
-  int64_t out_per_group() const { return out_c / groups; }
-  int64_t in_plane() const { return in_h * in_w; }
-  int64_t out_plane() const { return out_h * out_w; }
-  int64_t taps() const { return kernel_h * kernel_w; }
+// The shared shape plus what the CPU kernels read from it.
+struct ConvShape : Conv2dShape {
   bool pointwise() const { return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0; }
   ConvGeometry geometry() const {
     return {in_per_group(), in_h,    in_w,       kernel_h,   kernel_w, stride_h, stride_w,
@@ -44,44 +36,6 @@ struct PooledBuffer {
   PooledBuffer(const PooledBuffer&) = delete;
   PooledBuffer& operator=(const PooledBuffer&) = delete;
 };
-
-int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
-  return span < 0 ? 0 : span / stride + 1;
-}
-
-ConvShape conv_shape(const OpCall& c, const TensorArg& input, const TensorArg& weight, const TensorArg& output) {
-  const char* op = op_name(c.op);
-  check_ndim(c, "input", input, 4);
-  check_ndim(c, "weight", weight, 4);
-  check_ndim(c, "output", output, 4);
-  ConvShape s{input.shape[0],  input.shape[1],  input.shape[2],  input.shape[3],  output.shape[1],
-              output.shape[2], output.shape[3], weight.shape[2], weight.shape[3], c.iparam(0),
-              c.iparam(1),     c.iparam(2),     c.iparam(3),     c.iparam(4),     c.iparam(5),
-              c.iparam(6)};
-  SEPCONV_CHECK(s.stride_h >= 1 && s.stride_w >= 1 && s.dilation_h >= 1 && s.dilation_w >= 1 && s.pad_h >= 0 &&
-                    s.pad_w >= 0,
-                op, ": stride and dilation must be >= 1 and padding >= 0");
-  SEPCONV_CHECK(s.groups >= 1 && s.in_c % s.groups == 0 && s.out_c % s.groups == 0, op, ": groups=", s.groups,
-                " must divide the input channels (", s.in_c, ") and output channels (", s.out_c, ")");
-  SEPCONV_CHECK(weight.shape[0] == s.out_c && weight.shape[1] == s.in_per_group(), op, ": weight is [", weight.shape[0],
-                ", ", weight.shape[1], ", ...], expected [", s.out_c, ", ", s.in_per_group(), ", ...]");
-  SEPCONV_CHECK(output.shape[0] == s.batch, op, ": batch sizes differ (", s.batch, " vs ", output.shape[0], ")");
-  const int64_t oh = conv_out_size(s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h);
-  const int64_t ow = conv_out_size(s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
-  SEPCONV_CHECK(oh >= 1 && ow >= 1, op, ": the kernel is larger than the padded input");
-  // A smaller output is the top-left part of the full one: conv_transpose2d with an output
-  // padding >= stride (allowed when below the dilation) maps to such a convolution.
-  SEPCONV_CHECK(s.out_h >= 1 && s.out_h <= oh && s.out_w >= 1 && s.out_w <= ow, op, ": output plane is ", s.out_h, "x",
-                s.out_w, ", expected at most ", oh, "x", ow);
-  return s;
-}
-
-void check_bias(const OpCall& c, int input, int64_t channels, DType dtype) {
-  if (c.num_inputs <= input) return;
-  check_numel(c, "bias", c.in(input), channels);
-  check_dtype(c, "bias", c.in(input), dtype);
-}
 
 // Each task's share of a convolution GEMM runs over every group.
 template <class T>
@@ -224,11 +178,8 @@ void winograd_backward_weight(const OpCall& c, const ConvShape& s, const float* 
 }  // namespace
 
 void conv2d_forward(const OpCall& c) {
+  const ConvShape s{check_conv2d_forward(c)};
   const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
-  const ConvShape s = conv_shape(c, x, w, y);
-  check_dtype(c, "weight", w, x.dtype);
-  check_dtype(c, "output", y, x.dtype);
-  check_bias(c, 2, s.out_c, x.dtype);
   if (use_winograd(c, s, x.dtype))
     return winograd_forward(c, s, x.ptr<float>(), w.ptr<float>(), c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr,
                             y.ptr<float>());
@@ -249,11 +200,8 @@ void conv2d_forward(const OpCall& c) {
 }
 
 void conv2d_backward_input(const OpCall& c) {
+  const ConvShape s{check_conv2d_backward_input(c)};
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
-  const ConvShape s = conv_shape(c, dx, w, dy);
-  check_dtype(c, "weight", w, dy.dtype);
-  check_dtype(c, "output", dx, dy.dtype);
-  check_bias(c, 2, s.in_c, dy.dtype);
   if (use_winograd(c, s, dy.dtype))
     return winograd_backward_input(c, s, dy.ptr<float>(), w.ptr<float>(),
                                    c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr, dx.ptr<float>());
@@ -294,10 +242,8 @@ void conv2d_backward_input(const OpCall& c) {
 }
 
 void conv2d_backward_weight(const OpCall& c) {
+  const ConvShape s{check_conv2d_backward_weight(c)};
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
-  const ConvShape s = conv_shape(c, x, dw, dy);
-  check_dtype(c, "grad_output", dy, x.dtype);
-  check_dtype(c, "grad_weight", dw, x.dtype);
   if (use_winograd(c, s, x.dtype) && (c.ctx.conv_algo == ConvAlgo::Winograd ||
                                       kWinogradPoints * dw.numel() * c.ctx.pool.size() <= kWinogradMaxPartials))
     return winograd_backward_weight(c, s, x.ptr<float>(), dy.ptr<float>(), dw.ptr<float>());

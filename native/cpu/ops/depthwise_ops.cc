@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/checks/depthwise.h"
 #include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
@@ -18,73 +19,13 @@ size_t plane_grain(int64_t plane_elements) {
   return std::max<size_t>(1, kPlaneGrainElements / size_t(std::max<int64_t>(plane_elements, 1)));
 }
 
-// The geometry of x[N,C,H,W] * w[C*m,1,kh,kw] -> y[N,C*m,OH,OW], checked against the params
-// and the three shapes. `y` is the output (forward) or the output gradient (backward).
-struct DepthwiseShape {
-  int64_t batch, channels, multiplier, out_channels;
-  int64_t in_plane, out_plane, kernel_size;  // elements per input plane, output plane, kernel
-  DepthwiseGeometry g;
-};
-
-DepthwiseShape depthwise_shape(const OpCall& c, const TensorArg& x, const TensorArg& w, const TensorArg& y) {
-  const char* op = op_name(c.op);
-  check_ndim(c, "x", x, 4);
-  check_ndim(c, "w", w, 4);
-  check_ndim(c, "y", y, 4);
-  DepthwiseShape s;
-  s.batch = x.shape[0];
-  s.channels = x.shape[1];
-  const int64_t out_channels = w.shape[0];
-  SEPCONV_CHECK(s.channels > 0 && out_channels % s.channels == 0 && w.shape[1] == 1, op, ": weight [", w.shape[0],
-                ", ", w.shape[1], ", ...] does not fit a depthwise conv of ", s.channels, " channels");
-  s.multiplier = out_channels / s.channels;
-  DepthwiseGeometry& g = s.g;
-  g.in_h = int(x.shape[2]);
-  g.in_w = int(x.shape[3]);
-  g.kernel_h = int(w.shape[2]);
-  g.kernel_w = int(w.shape[3]);
-  g.stride_h = int(c.iparam(0));
-  g.stride_w = int(c.iparam(1));
-  g.pad_h = int(c.iparam(2));
-  g.pad_w = int(c.iparam(3));
-  g.dilation_h = int(c.iparam(4));
-  g.dilation_w = int(c.iparam(5));
-  SEPCONV_CHECK(g.stride_h >= 1 && g.stride_w >= 1 && g.dilation_h >= 1 && g.dilation_w >= 1 && g.pad_h >= 0 &&
-                    g.pad_w >= 0 && g.kernel_h >= 1 && g.kernel_w >= 1,
-                op, ": invalid stride/padding/dilation/kernel");
-  g.out_h = (g.in_h + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
-  g.out_w = (g.in_w + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
-  SEPCONV_CHECK(g.in_h + 2 * g.pad_h >= g.dilation_h * (g.kernel_h - 1) + 1 &&
-                    g.in_w + 2 * g.pad_w >= g.dilation_w * (g.kernel_w - 1) + 1,
-                op, ": kernel larger than the padded input");
-  SEPCONV_CHECK(y.shape[0] == s.batch && y.shape[1] == out_channels && y.shape[2] == g.out_h && y.shape[3] == g.out_w,
-                op, ": output shape [", y.shape[0], ", ", y.shape[1], ", ", y.shape[2], ", ", y.shape[3],
-                "] does not match [", s.batch, ", ", out_channels, ", ", g.out_h, ", ", g.out_w, "]");
-  check_dtype(c, "w", w, x.dtype);
-  check_dtype(c, "y", y, x.dtype);
-  s.out_channels = out_channels;
-  s.in_plane = int64_t(g.in_h) * g.in_w;
-  s.out_plane = int64_t(g.out_h) * g.out_w;
-  s.kernel_size = int64_t(g.kernel_h) * g.kernel_w;
-  return s;
-}
-
-// The optional per-output-channel operand (bias, its gradient), when present.
-const TensorArg* channel_vector(const OpCall& c, const char* operand, const TensorArg* t, const DepthwiseShape& s,
-                                DType dtype) {
-  if (t) {
-    check_numel(c, operand, *t, s.out_channels);
-    check_dtype(c, operand, *t, dtype);
-  }
-  return t;
-}
-
 }  // namespace
 
 void depthwise_conv2d_forward(const OpCall& c) {
+  const DepthwiseOperands checked = check_depthwise_conv2d_forward(c);
+  const DepthwiseShape& s = checked.s;
+  const TensorArg* bias = checked.channel_vector;
   const TensorArg &x = c.in(0), &w = c.in(1), &out = c.out(0);
-  const DepthwiseShape s = depthwise_shape(c, x, w, out);
-  const TensorArg* bias = channel_vector(c, "bias", c.num_inputs > 2 ? &c.in(2) : nullptr, s, x.dtype);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).depthwise;
@@ -92,44 +33,45 @@ void depthwise_conv2d_forward(const OpCall& c) {
     T* po = out.ptr<T>();
     // Planes in (image, output channel) order: the m planes that read one input plane are
     // neighbours, so that plane is still in cache for the later ones.
-    c.ctx.pool.parallel_for(size_t(s.batch * s.out_channels), plane_grain(s.out_plane), [&](size_t begin, size_t end) {
+    c.ctx.pool.parallel_for(size_t(s.batch * s.out_channels), plane_grain(s.out_plane()), [&](size_t begin, size_t end) {
       k.forward(s.g, 0, s.g.out_h, int(end - begin), [&](int i) {
         const int64_t p = int64_t(begin) + i, n = p / s.out_channels, o = p % s.out_channels;
-        return DepthwiseForwardPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane, pw + o * s.kernel_size,
-                                        pb ? pb[o] : T(0), po + p * s.out_plane};
+        return DepthwiseForwardPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane(), pw + o * s.taps(),
+                                        pb ? pb[o] : T(0), po + p * s.out_plane()};
       });
     });
   });
 }
 
 void depthwise_conv2d_backward_input(const OpCall& c) {
+  const DepthwiseShape s = check_depthwise_conv2d_backward_input(c);
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
-  const DepthwiseShape s = depthwise_shape(c, dx, w, dy);
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).depthwise;
     const T *pdy = dy.ptr<T>(), *pw = w.ptr<T>();
     T* pdx = dx.ptr<T>();
-    const size_t grain = plane_grain(s.in_plane * s.multiplier);
+    const size_t grain = plane_grain(s.in_plane() * s.multiplier);
     c.ctx.pool.parallel_for(size_t(s.batch * s.channels), grain, [&](size_t begin, size_t end) {
       k.backward_input(s.g, int(s.multiplier), int(end - begin), [&](int i) {
         // Input plane p = (n, c) collects output planes (n, c*m + k): consecutive in memory.
         const int64_t p = int64_t(begin) + i, channel = p % s.channels;
-        return DepthwiseInputGradPlane<T>{pdy + p * s.multiplier * s.out_plane,
-                                          pw + channel * s.multiplier * s.kernel_size, pdx + p * s.in_plane};
+        return DepthwiseInputGradPlane<T>{pdy + p * s.multiplier * s.out_plane(),
+                                          pw + channel * s.multiplier * s.taps(), pdx + p * s.in_plane()};
       });
     });
   });
 }
 
 void depthwise_conv2d_backward_weight(const OpCall& c) {
+  const DepthwiseOperands checked = check_depthwise_conv2d_backward_weight(c);
+  const DepthwiseShape& s = checked.s;
+  const TensorArg* dbias = checked.channel_vector;
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
-  const DepthwiseShape s = depthwise_shape(c, x, dw, dy);
-  const TensorArg* dbias = channel_vector(c, "dbias", c.num_outputs > 1 ? &c.out(1) : nullptr, s, x.dtype);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).depthwise;
-    const int64_t out_channels = s.out_channels, kernel_size = s.kernel_size;
+    const int64_t out_channels = s.out_channels, kernel_size = s.taps();
     // Per output channel: kernel_size weight sums then the bias sum, in double.
     const int64_t sums_per_channel = kernel_size + 1;
     // Planes (image, output channel) in memory order, split statically into one range per
@@ -143,7 +85,7 @@ void depthwise_conv2d_backward_weight(const OpCall& c) {
       const int64_t begin = planes * task / tasks, end = planes * (task + 1) / tasks;
       k.backward_weight(s.g, int(end - begin), int(out_channels), [&](int i) {
         const int64_t p = begin + i, n = p / out_channels, o = p % out_channels;
-        return DepthwiseWeightGradPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane, pdy + p * s.out_plane,
+        return DepthwiseWeightGradPlane<T>{px + (n * s.channels + o / s.multiplier) * s.in_plane(), pdy + p * s.out_plane(),
                                            int(o)};
       }, partial.data() + size_t(task) * out_channels * sums_per_channel);
     });
@@ -163,25 +105,11 @@ void depthwise_conv2d_backward_weight(const OpCall& c) {
 constexpr size_t kFusedBandBytes = size_t(256) << 10;
 
 void depthwise_pointwise_forward(const OpCall& c) {
+  const DepthwiseOperands checked = check_depthwise_pointwise_forward(c);
+  const DepthwiseShape& s = checked.s;
+  const TensorArg* bias = checked.channel_vector;
   const TensorArg &x = c.in(0), &w_dw = c.in(1), &w_pw = c.in(2), &y = c.out(0);
-  check_ndim(c, "w_pw", w_pw, 4);
-  check_ndim(c, "y", y, 4);
   const int64_t out_channels = w_pw.shape[0];
-  SEPCONV_CHECK(w_pw.shape[1] == x.shape[1] && w_pw.shape[2] == 1 && w_pw.shape[3] == 1, op_name(c.op),
-                ": pointwise weight must be [C_out, ", x.shape[1], ", 1, 1]");
-  SEPCONV_CHECK(y.shape[1] == out_channels, op_name(c.op), ": output has ", y.shape[1], " channels, expected ",
-                out_channels);
-  // The depthwise half's shape, checked against y with the depthwise channel count.
-  TensorArg y_dw = y;
-  y_dw.shape[1] = x.shape[1];
-  const DepthwiseShape s = depthwise_shape(c, x, w_dw, y_dw);
-  SEPCONV_CHECK(s.multiplier == 1, op_name(c.op), ": channel multiplier must be 1");
-  check_dtype(c, "w_pw", w_pw, x.dtype);
-  const TensorArg* bias = c.num_inputs > 3 ? &c.in(3) : nullptr;
-  if (bias) {
-    check_numel(c, "bias", *bias, out_channels);
-    check_dtype(c, "bias", *bias, x.dtype);
-  }
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& kernels = kernels_for<T>(c.ctx.isa);
@@ -200,14 +128,14 @@ void depthwise_pointwise_forward(const OpCall& c) {
         const int64_t cols = int64_t(row1 - row0) * g.out_w;
         // Depthwise rows [row0, row1) of every channel: band = [C x cols], row-major.
         kernels.depthwise.forward(g, row0, row1, int(s.channels), [&](int ch) {
-          return DepthwiseForwardPlane<T>{px + (n * s.channels + ch) * s.in_plane, pdw + ch * s.kernel_size, T(0),
+          return DepthwiseForwardPlane<T>{px + (n * s.channels + ch) * s.in_plane(), pdw + int64_t(ch) * s.taps(), T(0),
                                           band + ch * cols};
         });
         // y[n, :, rows] = w_pw [C_out x C] * band, written into the NCHW output in place.
         GemmProblem<T> p{out_channels, cols, s.channels, {dense_source(ppw, s.channels), false},
                          {dense_source<T>(band, cols), false}, {}};
-        p.c = {GemmSink<T>::Kind::Planar, py + n * out_channels * s.out_plane + int64_t(row0) * g.out_w,
-               s.out_plane, std::max<int64_t>(cols, 1), 0, {}, T(1), T(0), pb, nullptr};
+        p.c = {GemmSink<T>::Kind::Planar, py + n * out_channels * s.out_plane() + int64_t(row0) * g.out_w,
+               s.out_plane(), std::max<int64_t>(cols, 1), 0, {}, T(1), T(0), pb, nullptr};
         kernels.gemm.run(p, {0, out_channels, 0, cols, 0, s.channels});
       }
     });

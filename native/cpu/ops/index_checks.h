@@ -4,10 +4,6 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <sstream>
-#include <string>
-
-#include "core/op_call.h"
 
 namespace sepconv::cpu {
 
@@ -25,19 +21,5 @@ class FirstBadIndex {
   static constexpr int64_t kNone = INT64_MAX;
   std::atomic<int64_t> first_{kNone};
 };
-
-// "[n, c, h, w]": the coordinates of flat element `element` of `t`.
-inline std::string coordinates(int64_t element, const TensorArg& t) {
-  int64_t index[kMaxDims];
-  for (int d = t.ndim - 1; d >= 0; --d) {
-    index[d] = t.shape[d] > 0 ? element % t.shape[d] : 0;
-    element = t.shape[d] > 0 ? element / t.shape[d] : 0;
-  }
-  std::ostringstream os;
-  os << '[';
-  for (int d = 0; d < t.ndim; ++d) os << (d ? ", " : "") << index[d];
-  os << ']';
-  return os.str();
-}
 
 }  // namespace sepconv::cpu

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/checks/loss.h"
 #include "cpu/ops/index_checks.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
@@ -20,18 +21,9 @@ namespace {
 
 constexpr int64_t kColumnBlock = 256;
 
-struct ClassLayout {
-  int64_t outer, classes, inner;
-  int64_t blocks() const { return inner == 1 ? outer : outer * column_blocks(); }
-  int64_t column_blocks() const { return (inner + kColumnBlock - 1) / kColumnBlock; }
-};
-
-ClassLayout class_layout(const TensorArg& t, int dim) {
-  ClassLayout l{1, t.shape[dim], 1};
-  for (int d = 0; d < dim; ++d) l.outer *= t.shape[d];
-  for (int d = dim + 1; d < t.ndim; ++d) l.inner *= t.shape[d];
-  return l;
-}
+// Work units: a row per position when inner == 1, else blocks of kColumnBlock positions.
+int64_t column_blocks(const ClassLayout& l) { return (l.inner + kColumnBlock - 1) / kColumnBlock; }
+int64_t num_blocks(const ClassLayout& l) { return l.inner == 1 ? l.outer : l.outer * column_blocks(l); }
 
 // Runs row(block, o) for each row (inner == 1) or columns(block, o, s0, n) for each block
 // of n positions starting at s0 of outer index o, in parallel.
@@ -39,35 +31,17 @@ template <class Rows, class Columns>
 void for_each_block(const OpCall& c, const ClassLayout& l, Rows&& row, Columns&& columns) {
   const int64_t block_size = l.inner == 1 ? l.classes : l.classes * std::min(kColumnBlock, l.inner);
   const size_t grain = std::max<size_t>(1, kElementwiseGrain / size_t(std::max<int64_t>(1, block_size)));
-  c.ctx.pool.parallel_for(size_t(l.blocks()), grain, [&](size_t begin, size_t end) {
+  c.ctx.pool.parallel_for(size_t(num_blocks(l)), grain, [&](size_t begin, size_t end) {
     for (int64_t b = int64_t(begin); b < int64_t(end); ++b) {
       if (l.inner == 1) {
         row(b, b);
       } else {
-        const int64_t o = b / l.column_blocks(), s0 = (b % l.column_blocks()) * kColumnBlock;
+        const int64_t o = b / column_blocks(l), s0 = (b % column_blocks(l)) * kColumnBlock;
         columns(b, o, s0, std::min(kColumnBlock, l.inner - s0));
       }
     }
   });
 }
-
-[[noreturn]] void fail_target(const TensorArg& targets, const ClassLayout& l, int64_t ignore_index, int64_t element) {
-  fail("crossEntropy: expected class indices in [0, ", l.classes - 1, "] or ignoreIndex (", ignore_index,
-       ") for target but received ", targets.ptr<int32_t>()[element], " at ", coordinates(element, targets));
-}
-
-void check_cross_entropy_operands(const OpCall& c, const TensorArg& logits, const TensorArg& targets,
-                                  const TensorArg& lse) {
-  SEPCONV_CHECK(logits.ndim >= 2, op_name(c.op), ": logits must have at least 2 dims [N, C, ...], got ", logits.ndim);
-  check_dtype(c, "targets", targets, DType::I32);
-  bool same = targets.ndim == logits.ndim - 1 && targets.shape[0] == logits.shape[0];
-  for (int d = 1; same && d < targets.ndim; ++d) same = targets.shape[d] == logits.shape[d + 1];
-  SEPCONV_CHECK(same, op_name(c.op), ": targets must have the logits' shape without the class dim");
-  check_numel(c, "lse", lse, targets.numel());
-  check_dtype(c, "lse", lse, logits.dtype);
-}
-
-enum Reduction { kNone = 0, kMean = 1, kSum = 2 };
 
 template <class T>
 void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t ignore_index, int reduction) {
@@ -77,8 +51,8 @@ void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t 
   const int32_t* t = targets.ptr<int32_t>();
   T* loss = c.out(0).ptr<T>();
   T* lse = c.out(1).ptr<T>();
-  std::vector<double> block_sum(size_t(l.blocks()), 0.0);
-  std::vector<int64_t> block_count(size_t(l.blocks()), 0);
+  std::vector<double> block_sum(size_t(num_blocks(l)), 0.0);
+  std::vector<int64_t> block_count(size_t(num_blocks(l)), 0);
   FirstBadIndex bad;
   // Loss of position (o, s) given its log-sum-exp; ignored positions give 0 and do not count.
   auto pick = [&](int64_t b, int64_t o, int64_t s) {
@@ -107,7 +81,7 @@ void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t 
                               lse + o * l.inner + s0);
         for (int64_t s = s0; s < s0 + n; ++s) pick(b, o, s);
       });
-  if (bad.found()) fail_target(targets, l, ignore_index, bad.element());
+  if (bad.found()) fail_bad_target(targets, l, ignore_index, t[bad.element()], bad.element());
   if (reduction == kNone) return;
   double total = 0;
   int64_t count = 0;
@@ -140,7 +114,7 @@ void cross_entropy_backward_typed(const OpCall& c, const ClassLayout& l, int64_t
     }
     counted += n;
   });
-  if (bad.found()) fail_target(targets, l, ignore_index, bad.element());
+  if (bad.found()) fail_bad_target(targets, l, ignore_index, t[bad.element()], bad.element());
   const T shared_scale = T(reduction == kMean ? double(dloss[0]) / double(counted.load()) : double(dloss[0]));
   // d loss / d logits = scale * (softmax - onehot(target)); 0 for ignored positions.
   auto scale_of = [&](int64_t pos) {
@@ -167,23 +141,13 @@ void cross_entropy_backward_typed(const OpCall& c, const ClassLayout& l, int64_t
       });
 }
 
-// The layout of a softmax over dim iparam(0) of x; an empty class dim leaves nothing to do.
-ClassLayout softmax_layout(const OpCall& c, const TensorArg& x) {
-  const int64_t dim = c.iparam(0);
-  SEPCONV_CHECK(dim >= 0 && dim < x.ndim, op_name(c.op), ": dim ", dim, " is out of range for ", x.ndim, " dims");
-  ClassLayout l = class_layout(x, int(dim));
-  if (l.classes == 0) l.outer = 0;
-  return l;
-}
-
 }  // namespace
 
 void softmax_forward(const OpCall& c) {
+  const SoftmaxCall sm = check_softmax_forward(c);
+  const ClassLayout& l = sm.l;
+  const bool log = sm.log;
   const TensorArg &x = c.in(0), &out = c.out(0);
-  const ClassLayout l = softmax_layout(c, x);
-  const bool log = c.param(1) != 0;
-  check_numel(c, "out", out, x.numel());
-  check_dtype(c, "out", out, x.dtype);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).softmax;
@@ -206,13 +170,10 @@ void softmax_forward(const OpCall& c) {
 }
 
 void softmax_backward(const OpCall& c) {
+  const SoftmaxCall sm = check_softmax_backward(c);
+  const ClassLayout& l = sm.l;
+  const bool log = sm.log;
   const TensorArg &y = c.in(0), &dy = c.in(1), &dx = c.out(0);
-  const ClassLayout l = softmax_layout(c, y);
-  const bool log = c.param(1) != 0;
-  check_numel(c, "dy", dy, y.numel());
-  check_numel(c, "dx", dx, y.numel());
-  check_dtype(c, "dy", dy, y.dtype);
-  check_dtype(c, "dx", dx, y.dtype);
   float_dispatch(c, "y", y.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).softmax;
@@ -233,32 +194,16 @@ void softmax_backward(const OpCall& c) {
 }
 
 void cross_entropy_forward(const OpCall& c) {
-  const TensorArg &logits = c.in(0), &targets = c.in(1), &loss = c.out(0), &lse = c.out(1);
-  check_cross_entropy_operands(c, logits, targets, lse);
-  const int reduction = int(c.iparam(1));
-  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, "cross_entropy_forward: unknown reduction ", reduction);
-  check_numel(c, "loss", loss, reduction == kNone ? targets.numel() : 1);
-  check_dtype(c, "loss", loss, logits.dtype);
-  const ClassLayout l = class_layout(logits, 1);
-  SEPCONV_CHECK(l.classes > 0, "cross_entropy_forward: logits have no classes");
-  float_dispatch(c, "logits", logits.dtype, [&](auto zero) {
-    cross_entropy_forward_typed<decltype(zero)>(c, l, c.iparam(0), reduction);
+  const CrossEntropyCall ce = check_cross_entropy_forward(c);
+  float_dispatch(c, "logits", c.in(0).dtype, [&](auto zero) {
+    cross_entropy_forward_typed<decltype(zero)>(c, ce.l, ce.ignore_index, ce.reduction);
   });
 }
 
 void cross_entropy_backward(const OpCall& c) {
-  const TensorArg &logits = c.in(0), &targets = c.in(1), &lse = c.in(2), &dloss = c.in(3), &dx = c.out(0);
-  check_cross_entropy_operands(c, logits, targets, lse);
-  const int reduction = int(c.iparam(1));
-  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, "cross_entropy_backward: unknown reduction ", reduction);
-  check_numel(c, "dloss", dloss, reduction == kNone ? targets.numel() : 1);
-  check_dtype(c, "dloss", dloss, logits.dtype);
-  check_numel(c, "dlogits", dx, logits.numel());
-  check_dtype(c, "dlogits", dx, logits.dtype);
-  const ClassLayout l = class_layout(logits, 1);
-  SEPCONV_CHECK(l.classes > 0, "cross_entropy_backward: logits have no classes");
-  float_dispatch(c, "logits", logits.dtype, [&](auto zero) {
-    cross_entropy_backward_typed<decltype(zero)>(c, l, c.iparam(0), reduction);
+  const CrossEntropyCall ce = check_cross_entropy_backward(c);
+  float_dispatch(c, "logits", c.in(0).dtype, [&](auto zero) {
+    cross_entropy_backward_typed<decltype(zero)>(c, ce.l, ce.ignore_index, ce.reduction);
   });
 }
 

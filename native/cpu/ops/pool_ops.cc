@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/checks/pool.h"
 #include "cpu/ops/index_checks.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
@@ -9,49 +10,6 @@
 namespace sepconv::cpu::ops {
 
 namespace {
-
-// PyTorch's pooled size: floor (or ceil) of the window count; in ceil mode a last window
-// that would start in the right padding is dropped.
-int64_t pooled_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
-  int64_t out = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
-}
-
-void check_same_shape(const OpCall& c, const char* operand, const TensorArg& t, const TensorArg& like, const char* like_name) {
-  bool same = t.ndim == like.ndim;
-  for (int d = 0; same && d < t.ndim; ++d) same = t.shape[d] == like.shape[d];
-  SEPCONV_CHECK(same, op_name(c.op), ": ", operand, " must have the shape of ", like_name);
-}
-
-// Both tensors are [N, C, h, w] with the same N and C, and planes small enough for int32 indices.
-void check_planes(const OpCall& c, const TensorArg& a, const char* a_name, const TensorArg& b, const char* b_name) {
-  check_ndim(c, a_name, a, 4);
-  check_ndim(c, b_name, b, 4);
-  SEPCONV_CHECK(a.shape[0] == b.shape[0] && a.shape[1] == b.shape[1], op_name(c.op), ": ", a_name, " and ", b_name,
-                " must have the same batch and channel sizes");
-  SEPCONV_CHECK(a.shape[2] * a.shape[3] <= INT32_MAX && b.shape[2] * b.shape[3] <= INT32_MAX, op_name(c.op),
-                ": planes must have fewer than 2^31 elements (indices are int32)");
-}
-
-Pool2dGeometry pool_geometry(const OpCall& c, const TensorArg& x, const TensorArg& out) {
-  Pool2dGeometry g{x.shape[2], x.shape[3], out.shape[2], out.shape[3], c.iparam(0), c.iparam(1), c.iparam(2),
-                   c.iparam(3),  c.iparam(4), c.iparam(5), c.iparam(6),  c.iparam(7)};
-  const bool ceil_mode = c.param(8) != 0;
-  SEPCONV_CHECK(g.kernel_h > 0 && g.kernel_w > 0 && g.stride_h > 0 && g.stride_w > 0 && g.dilation_h > 0 &&
-                    g.dilation_w > 0 && g.pad_h >= 0 && g.pad_w >= 0,
-                op_name(c.op), ": kernel, stride and dilation must be positive and padding non-negative");
-  SEPCONV_CHECK(2 * g.pad_h <= g.kernel_h && 2 * g.pad_w <= g.kernel_w, op_name(c.op),
-                ": padding must be at most half the kernel size");
-  const int64_t oh = pooled_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h, ceil_mode);
-  const int64_t ow = pooled_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, ceil_mode);
-  SEPCONV_CHECK(oh > 0 && ow > 0 && g.out_h == oh && g.out_w == ow, op_name(c.op), ": out is ", g.out_h, "x",
-                g.out_w, " per plane, the window geometry gives ", oh, "x", ow);
-  return g;
-}
-
-enum class IndexMove { ScatterAdd, ScatterAssign, Gather };
 
 // Per plane: dst = 0 then dst[idx[k]] (+)= src[k] (scatters), or dst[k] = src[idx[k]]
 // (gather). Index -1 (a pooling window over padding only) scatters nothing; any other
@@ -93,28 +51,19 @@ void move_by_index(const OpCall& c, IndexMove kind, const TensorArg& src, const 
 }
 
 // Runs move_by_index and reports the first bad index in the words of the public op.
-void move_checked(const OpCall& c, IndexMove kind, const TensorArg& src, const TensorArg& idx, const TensorArg& dst,
-                  const char* public_name) {
-  check_dtype(c, "indices", idx, DType::I32);
-  check_dtype(c, "out", dst, src.dtype);
+void move_checked(const OpCall& c) {
+  const IndexMoveOperands m = check_index_move(c);
   FirstBadIndex bad;
-  float_dispatch(c, "input", src.dtype, [&](auto zero) { move_by_index<decltype(zero)>(c, kind, src, idx, dst, bad); });
-  if (!bad.found()) return;
-  const TensorArg& indexed = kind == IndexMove::Gather ? src : dst;
-  fail(public_name, ": expected values in [0, ", indexed.shape[2] * indexed.shape[3] - 1, "] (positions within the ",
-       indexed.shape[2], "x", indexed.shape[3], " plane) for indices but received ", idx.ptr<int32_t>()[bad.element()],
-       " at ", coordinates(bad.element(), idx));
+  float_dispatch(c, "input", m.src.dtype,
+                 [&](auto zero) { move_by_index<decltype(zero)>(c, m.kind, m.src, m.idx, m.dst, bad); });
+  if (bad.found()) fail_bad_index(m, m.idx.ptr<int32_t>()[bad.element()], bad.element());
 }
 
 }  // namespace
 
 void max_pool2d_forward(const OpCall& c) {
+  const Pool2dGeometry g = check_max_pool2d_forward(c);
   const TensorArg &x = c.in(0), &out = c.out(0), &idx = c.out(1);
-  check_planes(c, x, "x", out, "out");
-  check_same_shape(c, "indices", idx, out, "out");
-  check_dtype(c, "out", out, x.dtype);
-  check_dtype(c, "indices", idx, DType::I32);
-  const Pool2dGeometry g = pool_geometry(c, x, out);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).pool;
@@ -133,25 +82,10 @@ void max_pool2d_forward(const OpCall& c) {
   });
 }
 
-void max_pool2d_backward(const OpCall& c) {
-  const TensorArg &dy = c.in(0), &idx = c.in(1), &dx = c.out(0);
-  check_planes(c, dy, "dy", dx, "dx");
-  check_same_shape(c, "indices", idx, dy, "dy");
-  move_checked(c, IndexMove::ScatterAdd, dy, idx, dx, "maxPool2d backward");
-}
+void max_pool2d_backward(const OpCall& c) { move_checked(c); }
 
-void max_unpool2d_forward(const OpCall& c) {
-  const TensorArg &x = c.in(0), &idx = c.in(1), &out = c.out(0);
-  check_planes(c, x, "x", out, "out");
-  check_same_shape(c, "indices", idx, x, "x");
-  move_checked(c, IndexMove::ScatterAssign, x, idx, out, "maxUnpool2d");
-}
+void max_unpool2d_forward(const OpCall& c) { move_checked(c); }
 
-void max_unpool2d_backward(const OpCall& c) {
-  const TensorArg &dy = c.in(0), &idx = c.in(1), &dx = c.out(0);
-  check_planes(c, dy, "dy", dx, "dx");
-  check_same_shape(c, "indices", idx, dx, "dx");
-  move_checked(c, IndexMove::Gather, dy, idx, dx, "maxUnpool2d backward");
-}
+void max_unpool2d_backward(const OpCall& c) { move_checked(c); }
 
 }  // namespace sepconv::cpu::ops

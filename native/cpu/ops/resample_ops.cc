@@ -11,31 +11,13 @@
 #include <cstring>
 #include <vector>
 
+#include "core/checks/resample.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
 
 namespace sepconv::cpu::ops {
 
 namespace {
-
-// The sizes of a plane-to-plane op: `count` = N*C planes of H x W on the input side and
-// OH x OW on the output side.
-struct Planes {
-  int64_t count, h, w, oh, ow;
-};
-
-Planes check_planes(const OpCall& c, const TensorArg& input_side, const char* input_name, const TensorArg& output_side,
-                    const char* output_name) {
-  check_ndim(c, input_name, input_side, 4);
-  check_ndim(c, output_name, output_side, 4);
-  check_dtype(c, output_name, output_side, input_side.dtype);
-  SEPCONV_CHECK(input_side.shape[0] == output_side.shape[0] && input_side.shape[1] == output_side.shape[1],
-                op_name(c.op), ": ", input_name, " and ", output_name, " differ in batch or channels");
-  SEPCONV_CHECK(input_side.shape[2] > 0 && input_side.shape[3] > 0, op_name(c.op), ": ", input_name,
-                " has an empty plane");
-  return {input_side.shape[0] * input_side.shape[1], input_side.shape[2], input_side.shape[3], output_side.shape[2],
-          output_side.shape[3]};
-}
 
 // Runs row(plane, oh, out_row, scratch) for every output row; `cost` is the elements one row
 // touches (sets the grain), `scratch` holds W elements for this thread.
@@ -71,29 +53,15 @@ struct Windows {
   explicit Windows(int64_t n) : start(size_t(n)), end(size_t(n)), count(size_t(n)) {}
 };
 
-Windows pool_windows(const OpCall& c, int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad,
-                     bool count_include_pad) {
+// The windows of every output index along one axis.
+template <class WindowFn>
+Windows windows_of(int64_t out, WindowFn&& window) {
   Windows w(out);
   for (int64_t o = 0; o < out; ++o) {
-    int64_t a = o * stride - pad, b = std::min(a + k, in + pad);
-    const int64_t padded = b - a;
-    a = std::max<int64_t>(a, 0);
-    b = std::min(b, in);
-    SEPCONV_CHECK(a < b, op_name(c.op), ": window ", o, " of an axis of size ", in, " is empty (output size ", out,
-                  " too large)");
-    w.start[size_t(o)] = a;
-    w.end[size_t(o)] = b;
-    w.count[size_t(o)] = count_include_pad ? padded : b - a;
-  }
-  return w;
-}
-
-Windows adaptive_windows(int64_t in, int64_t out) {
-  Windows w(out);
-  for (int64_t o = 0; o < out; ++o) {
-    w.start[size_t(o)] = o * in / out;
-    w.end[size_t(o)] = ((o + 1) * in + out - 1) / out;
-    w.count[size_t(o)] = w.end[size_t(o)] - w.start[size_t(o)];
+    const Window one = window(o);
+    w.start[size_t(o)] = one.start;
+    w.end[size_t(o)] = one.end;
+    w.count[size_t(o)] = one.count;
   }
   return w;
 }
@@ -119,8 +87,8 @@ bool pools_whole_planes(const Planes& p, const Windows& rows, const Windows& col
 // (0 rows, 1 columns); `divisor_override` > 0 replaces every window's size.
 template <class WindowsFn>
 void window_mean_forward(const OpCall& c, WindowsFn&& windows, int64_t divisor_override) {
+  const Planes p = check_resample_planes(c, false);
   const TensorArg &x = c.in(0), &out = c.out(0);
-  const Planes p = check_planes(c, x, "x", out, "out");
   const Windows rows = windows(p.h, p.oh, 0), cols = windows(p.w, p.ow, 1);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -146,8 +114,8 @@ void window_mean_forward(const OpCall& c, WindowsFn&& windows, int64_t divisor_o
 
 template <class WindowsFn>
 void window_mean_backward(const OpCall& c, WindowsFn&& windows, int64_t divisor_override) {
+  const Planes p = check_resample_planes(c, true);
   const TensorArg &dy = c.in(0), &dx = c.out(0);
-  const Planes p = check_planes(c, dx, "dx", dy, "dy");
   const Windows rows = windows(p.h, p.oh, 0), cols = windows(p.w, p.ow, 1);
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -172,40 +140,27 @@ void window_mean_backward(const OpCall& c, WindowsFn&& windows, int64_t divisor_
   });
 }
 
-struct PoolParams {
-  int64_t kernel[2], stride[2], pad[2], divisor_override;
-  bool count_include_pad;
-
-  Windows windows(const OpCall& c, int64_t in, int64_t out, int axis) const {
-    return pool_windows(c, in, out, kernel[axis], stride[axis], pad[axis], count_include_pad);
-  }
-};
-
-PoolParams pool_params(const OpCall& c) {
-  const PoolParams q{{c.iparam(0), c.iparam(1)}, {c.iparam(2), c.iparam(3)}, {c.iparam(4), c.iparam(5)},
-                     c.iparam(7), c.param(6) != 0};
-  for (int axis = 0; axis < 2; ++axis) {
-    SEPCONV_CHECK(q.kernel[axis] > 0 && q.stride[axis] > 0, op_name(c.op), ": kernel and stride must be positive");
-    SEPCONV_CHECK(q.pad[axis] >= 0 && 2 * q.pad[axis] <= q.kernel[axis], op_name(c.op),
-                  ": padding must be in [0, kernel / 2]");
-  }
-  return q;
+// windows(in, out, axis) of average pooling with params q.
+auto pool_axis(const OpCall& c, const AvgPoolParams& q) {
+  return [&c, &q](int64_t in, int64_t out, int axis) {
+    return windows_of(out, [&](int64_t o) { return pool_window(c, q, axis, in, out, o); });
+  };
 }
 
-Windows adaptive_axis(int64_t in, int64_t out, int) { return adaptive_windows(in, out); }
+Windows adaptive_axis(int64_t in, int64_t out, int) {
+  return windows_of(out, [&](int64_t o) { return adaptive_window(in, out, o); });
+}
 
 }  // namespace
 
 void avg_pool2d_forward(const OpCall& c) {
-  const PoolParams q = pool_params(c);
-  window_mean_forward(c, [&](int64_t in, int64_t out, int axis) { return q.windows(c, in, out, axis); },
-                      q.divisor_override);
+  const AvgPoolParams q = check_avg_pool_params(c);
+  window_mean_forward(c, pool_axis(c, q), q.divisor_override);
 }
 
 void avg_pool2d_backward(const OpCall& c) {
-  const PoolParams q = pool_params(c);
-  window_mean_backward(c, [&](int64_t in, int64_t out, int axis) { return q.windows(c, in, out, axis); },
-                       q.divisor_override);
+  const AvgPoolParams q = check_avg_pool_params(c);
+  window_mean_backward(c, pool_axis(c, q), q.divisor_override);
 }
 
 void adaptive_avg_pool2d_forward(const OpCall& c) { window_mean_forward(c, adaptive_axis, 0); }
@@ -216,20 +171,15 @@ void adaptive_avg_pool2d_backward(const OpCall& c) { window_mean_backward(c, ada
 
 namespace {
 
-// PyTorch's nearest_idx: exact shortcuts for equal and doubled sizes, else floor(o * scale)
-// with the scale in single precision whatever the tensor's dtype.
+// Source row/column of every output index (nearest_source, as int32 for the kernels).
 std::vector<int32_t> nearest_sources(int64_t in, int64_t out, double scale_param) {
-  const float scale = scale_param > 0 ? float(scale_param) : float(in) / float(out);
+  const float scale = nearest_scale(in, out, scale_param);
   std::vector<int32_t> src(static_cast<size_t>(out));
-  for (int64_t o = 0; o < out; ++o)
-    src[size_t(o)] = int32_t(out == in       ? o
-                             : out == 2 * in ? o >> 1
-                                             : std::min(int64_t(std::floor(float(o) * scale)), in - 1));
+  for (int64_t o = 0; o < out; ++o) src[size_t(o)] = int32_t(nearest_source(in, out, scale, o));
   return src;
 }
 
-// PyTorch's compute_source_index_and_lambda (area_pixel_compute_scale / _source_index),
-// in the tensor's precision.
+// lerp_source of every output index, as the kernels' tables.
 template <class T>
 struct LerpTable {
   std::vector<int32_t> i0, i1;
@@ -237,50 +187,24 @@ struct LerpTable {
 
   LerpTable(int64_t in, int64_t out, bool align_corners, double scale_param)
       : i0(size_t(out)), i1(size_t(out)), w0(size_t(out)), w1(size_t(out)) {
-    const T scale = align_corners ? (out > 1 ? T(in - 1) / T(out - 1) : T(0))
-                                  : (scale_param > 0 ? T(scale_param) : T(in) / T(out));
+    const T scale = lerp_scale<T>(in, out, align_corners, scale_param);
     for (int64_t o = 0; o < out; ++o) {
+      const Lerp<T> l = lerp_source(in, out, align_corners, scale, o);
       const size_t j = size_t(o);
-      if (out == in) {
-        i0[j] = i1[j] = int32_t(o);
-        w0[j] = T(1);
-        w1[j] = T(0);
-        continue;
-      }
-      const T real = align_corners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
-      i0[j] = int32_t(std::min(int64_t(std::floor(real)), in - 1));
-      i1[j] = i0[j] + (i0[j] < in - 1 ? 1 : 0);
-      w1[j] = std::min(std::max(real - T(i0[j]), T(0)), T(1));
-      w0[j] = T(1) - w1[j];
+      i0[j] = int32_t(l.i0);
+      i1[j] = int32_t(l.i1);
+      w1[j] = l.w1;
+      w0[j] = T(1) - l.w1;
     }
   }
 };
 
-struct UpsampleParams {
-  bool bilinear, align_corners;
-  double scale_h, scale_w;
-};
-
-UpsampleParams upsample_params(const OpCall& c) {
-  const int64_t mode = c.iparam(0);
-  SEPCONV_CHECK(mode == 0 || mode == 1, op_name(c.op), ": unknown mode ", mode, " (0 nearest, 1 bilinear)");
-  return {mode == 1, c.param(1) != 0, c.param(2), c.param(3)};
-}
-
-Planes upsample_planes(const OpCall& c, const TensorArg& image, const char* image_name, const TensorArg& resized,
-                       const char* resized_name) {
-  const Planes p = check_planes(c, image, image_name, resized, resized_name);
-  SEPCONV_CHECK(p.oh > 0 && p.ow > 0, op_name(c.op), ": ", resized_name, " has an empty plane");
-  SEPCONV_CHECK(p.h <= INT32_MAX && p.w <= INT32_MAX, op_name(c.op), ": ", image_name, " is too tall or wide");
-  return p;
-}
-
 }  // namespace
 
 void upsample2d_forward(const OpCall& c) {
-  const UpsampleParams q = upsample_params(c);
+  const UpsampleParams q = check_upsample_params(c);
+  const Planes p = check_upsample_planes(c, false);
   const TensorArg &x = c.in(0), &out = c.out(0);
-  const Planes p = upsample_planes(c, x, "x", out, "out");
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).resample;
@@ -303,9 +227,9 @@ void upsample2d_forward(const OpCall& c) {
 }
 
 void upsample2d_backward(const OpCall& c) {
-  const UpsampleParams q = upsample_params(c);
+  const UpsampleParams q = check_upsample_params(c);
+  const Planes p = check_upsample_planes(c, true);
   const TensorArg &dy = c.in(0), &dx = c.out(0);
-  const Planes p = upsample_planes(c, dx, "dx", dy, "dy");
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/checks/gemm.h"
+
 namespace sepconv::cuda {
 namespace {
 
@@ -45,14 +47,22 @@ struct TileLoader {
     }
   }
 
-  __device__ void load(const T* p, int64_t ld, bool k_contig, bool vec_ok, int64_t d0, int64_t k0, int64_t D,
-                       int64_t K) {
+  // Calls f(i, d, kk) for each vector i this thread moves, at (d, kk) in the tile.
+  template <class F>
+  __device__ __forceinline__ void for_each_vector(bool k_contig, F&& f) const {
     SEPCONV_UNROLL
     for (int i = 0; i < kPerThread; ++i) {
       const int idx = threadIdx.x + i * THREADS;
       if (kVecs % THREADS != 0 && idx >= kVecs) break;
       int d, kk;
       locate(idx, k_contig, d, kk);
+      f(i, d, kk);
+    }
+  }
+
+  __device__ void load(const T* p, int64_t ld, bool k_contig, bool vec_ok, int64_t d0, int64_t k0, int64_t D,
+                       int64_t K) {
+    for_each_vector(k_contig, [&](int i, int d, int kk) {
       const int64_t gd = d0 + d, gk = k0 + kk;
       const T* src = k_contig ? p + gd * ld + gk : p + gk * ld + gd;
       const bool full = k_contig ? (gd < D && gk + V <= K) : (gk < K && gd + V <= D);
@@ -65,17 +75,12 @@ struct TileLoader {
           reg[i][j] = in ? src[j] : T(0);
         }
       }
-    }
+    });
   }
 
   template <int LD>
   __device__ void store(T (*s)[LD], bool k_contig) const {
-    SEPCONV_UNROLL
-    for (int i = 0; i < kPerThread; ++i) {
-      const int idx = threadIdx.x + i * THREADS;
-      if (kVecs % THREADS != 0 && idx >= kVecs) break;
-      int d, kk;
-      locate(idx, k_contig, d, kk);
+    for_each_vector(k_contig, [&](int i, int d, int kk) {
       SEPCONV_UNROLL
       for (int j = 0; j < V; ++j) {
         if (k_contig)
@@ -83,7 +88,7 @@ struct TileLoader {
         else
           s[kk][d + j] = reg[i][j];
       }
-    }
+    });
   }
 };
 
@@ -273,54 +278,21 @@ template void gemm_device<double>(const char*, const GemmArgs<double>&);
 }  // namespace sepconv::cuda
 
 namespace sepconv::cuda::ops {
-namespace {
-
-// An operand of rank 2 (shared by the batch) or 3 (batch entries `batch` elements apart).
-struct BatchedMatrix {
-  int64_t batch, rows, cols;  // batch 0: a 2-D operand
-};
-
-BatchedMatrix batched_matrix(const char* name, const TensorArg& t) {
-  SEPCONV_CHECK(t.ndim == 2 || t.ndim == 3, "gemm: ", name, " must have 2 or 3 dims, got ", t.ndim);
-  return {t.ndim == 3 ? t.shape[0] : 0, t.dim(-2), t.dim(-1)};
-}
-
-}  // namespace
-
 void gemm(const OpCall& c) {
+  const GemmShape s = check_gemm(c);
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const bool trans_a = c.param(0) != 0, trans_b = c.param(1) != 0;
-  const int bias_kind = int(c.iparam(4));
-  const BatchedMatrix ma = batched_matrix("a", a), mb = batched_matrix("b", b), mo = batched_matrix("out", out);
-  const int64_t m = mo.rows, n = mo.cols, k = trans_a ? ma.rows : ma.cols;
-  SEPCONV_CHECK((trans_a ? ma.cols : ma.rows) == m, "gemm: a has ", trans_a ? ma.cols : ma.rows, " rows of op(a), out has ", m);
-  SEPCONV_CHECK((trans_b ? mb.cols : mb.rows) == k, "gemm: op(b) has ", trans_b ? mb.cols : mb.rows, " rows, op(a) has ", k,
-                " columns");
-  SEPCONV_CHECK((trans_b ? mb.rows : mb.cols) == n, "gemm: op(b) has ", trans_b ? mb.rows : mb.cols, " columns, out has ", n);
-  const int64_t batch = std::max({ma.batch, mb.batch, mo.batch, int64_t(1)});
-  for (const int64_t operand_batch : {ma.batch, mb.batch})
-    SEPCONV_CHECK(operand_batch <= 1 || operand_batch == batch, "gemm: batch sizes ", ma.batch, ", ", mb.batch, " and ",
-                  mo.batch, " do not broadcast");
-  SEPCONV_CHECK(mo.batch == 0 || mo.batch == batch, "gemm: out has batch ", mo.batch, ", the operands ", batch);
-  SEPCONV_CHECK(bias_kind >= 0 && bias_kind <= 2, "gemm: unknown bias kind ", bias_kind);
-  const bool has_bias = bias_kind != 0;
-  SEPCONV_CHECK(c.num_inputs == (has_bias ? 3 : 2), "gemm: bias_kind ", bias_kind, " with ", c.num_inputs, " inputs");
-  if (has_bias) check_numel(c, "bias", c.in(2), bias_kind == 1 ? m : n);
-  check_dtype(c, "b", b, a.dtype);
-  check_dtype(c, "out", out, a.dtype);
-  if (has_bias) check_dtype(c, "bias", c.in(2), a.dtype);
   float_dispatch(c, "a", a.dtype, [&](auto zero) {
     using T = decltype(zero);
     GemmArgs<T> g;
-    g.m = m, g.n = n, g.k = k;
-    g.a = a.ptr<T>(), g.lda = ma.cols, g.a_batch = ma.batch > 1 ? m * k : 0, g.trans_a = trans_a;
-    g.b = b.ptr<T>(), g.ldb = mb.cols, g.b_batch = mb.batch > 1 ? k * n : 0, g.trans_b = trans_b;
-    g.c = out.ptr<T>(), g.ldc = n, g.c_batch = m * n;
-    g.batch = batch;
-    g.sum_batch = mo.batch == 0 && batch > 1;
+    g.m = s.m, g.n = s.n, g.k = s.k;
+    g.a = a.ptr<T>(), g.lda = s.a.cols, g.a_batch = s.a.batch > 1 ? s.m * s.k : 0, g.trans_a = s.trans_a;
+    g.b = b.ptr<T>(), g.ldb = s.b.cols, g.b_batch = s.b.batch > 1 ? s.k * s.n : 0, g.trans_b = s.trans_b;
+    g.c = out.ptr<T>(), g.ldc = s.n, g.c_batch = s.m * s.n;
+    g.batch = s.batch;
+    g.sum_batch = s.out.batch == 0 && s.batch > 1;
     g.alpha = T(c.param(2)), g.beta = T(c.param(3));
-    g.bias = has_bias ? c.in(2).ptr<T>() : nullptr;
-    g.bias_kind = bias_kind;
+    g.bias = s.has_bias() ? c.in(2).ptr<T>() : nullptr;
+    g.bias_kind = s.bias_kind;
     if (const int64_t scratch = gemm_scratch_elements(g)) g.scratch = static_cast<T*>(workspace(size_t(scratch) * sizeof(T)));
     gemm_device("gemm", g);
   });

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/checks/resample.h"
 #include "cuda/common.cuh"
 
 namespace sepconv::cuda {
@@ -38,68 +39,45 @@ struct AxisMap {
   }
 };
 
-// ---- the axis maps, formula for formula as in the CPU op (see cpu/ops/resample_ops.cc)
+// ---- the axis maps, from the formulas the CPU op uses (core/checks/resample.h)
 
-template <class T>
-AxisMap<T> pool_axis(const OpCall& c, int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad,
-                     bool count_include_pad, bool unit_weights) {
+// One (index, weight) list per destination index from window(o) -> {start, end, count},
+// every source of the window weighted `unit ? 1 : 1 / count`.
+template <class T, class WindowFn>
+AxisMap<T> window_axis(int64_t out, bool unit_weights, WindowFn&& window) {
   AxisMap<T> m;
   for (int64_t o = 0; o < out; ++o) {
-    int64_t a = o * stride - pad, b = std::min(a + k, in + pad);
-    const int64_t padded = b - a;
-    a = std::max<int64_t>(a, 0);
-    b = std::min(b, in);
-    SEPCONV_CHECK(a < b, op_name(c.op), ": window ", o, " of an axis of size ", in, " is empty (output size ", out,
-                  " too large)");
-    const double count = double(count_include_pad ? padded : b - a);
-    for (int64_t i = a; i < b; ++i) m.add(i, unit_weights ? T(1) : T(1 / count));
+    const Window w = window(o);
+    const double count = double(w.count);
+    for (int64_t i = w.start; i < w.end; ++i) m.add(i, unit_weights ? T(1) : T(1 / count));
     m.close();
   }
   return m;
 }
 
-template <class T>
-AxisMap<T> adaptive_axis(int64_t in, int64_t out) {
-  AxisMap<T> m;
-  for (int64_t o = 0; o < out; ++o) {
-    const int64_t a = o * in / out, b = ((o + 1) * in + out - 1) / out;
-    for (int64_t i = a; i < b; ++i) m.add(i, T(1 / double(b - a)));
-    m.close();
-  }
-  return m;
-}
-
-// PyTorch's nearest_idx: exact shortcuts for equal and doubled sizes, else floor(o * scale)
-// with the scale in single precision whatever the tensor's dtype.
 template <class T>
 AxisMap<T> nearest_axis(int64_t in, int64_t out, double scale_param) {
-  const float scale = scale_param > 0 ? float(scale_param) : float(in) / float(out);
+  const float scale = nearest_scale(in, out, scale_param);
   AxisMap<T> m;
   for (int64_t o = 0; o < out; ++o) {
-    m.add(out == in ? o : out == 2 * in ? o >> 1 : std::min(int64_t(std::floor(float(o) * scale)), in - 1), T(1));
+    m.add(nearest_source(in, out, scale, o), T(1));
     m.close();
   }
   return m;
 }
 
-// PyTorch's compute_source_index_and_lambda, in the tensor's precision.
 template <class T>
 AxisMap<T> bilinear_axis(int64_t in, int64_t out, bool align_corners, double scale_param) {
-  const T scale = align_corners ? (out > 1 ? T(in - 1) / T(out - 1) : T(0))
-                                : (scale_param > 0 ? T(scale_param) : T(in) / T(out));
+  const T scale = lerp_scale<T>(in, out, align_corners, scale_param);
   AxisMap<T> m;
   for (int64_t o = 0; o < out; ++o) {
+    const Lerp<T> l = lerp_source(in, out, align_corners, scale, o);
     if (out == in) {
-      m.add(o, T(1));
-      m.close();
-      continue;
+      m.add(o, T(1));  // one entry, so a non-finite source is copied as is
+    } else {
+      m.add(l.i0, T(1) - l.w1);
+      m.add(l.i1, l.w1);
     }
-    const T real = align_corners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
-    const int64_t i0 = std::min(int64_t(std::floor(real)), in - 1);
-    const int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
-    const T w1 = std::min(std::max(real - T(i0), T(0)), T(1));
-    m.add(i0, T(1) - w1);
-    m.add(i1, w1);
     m.close();
   }
   return m;
@@ -170,30 +148,12 @@ void run_separable(const char* op, const T* src, T* dst, const PlaneSizes& p, co
          scale);
 }
 
-struct Planes {
-  int64_t count, h, w, oh, ow;
-};
-
-Planes check_planes(const OpCall& c, const TensorArg& input_side, const char* input_name, const TensorArg& output_side,
-                    const char* output_name) {
-  check_ndim(c, input_name, input_side, 4);
-  check_ndim(c, output_name, output_side, 4);
-  check_dtype(c, output_name, output_side, input_side.dtype);
-  SEPCONV_CHECK(input_side.shape[0] == output_side.shape[0] && input_side.shape[1] == output_side.shape[1],
-                op_name(c.op), ": ", input_name, " and ", output_name, " differ in batch or channels");
-  SEPCONV_CHECK(input_side.shape[2] > 0 && input_side.shape[3] > 0, op_name(c.op), ": ", input_name,
-                " has an empty plane");
-  return {input_side.shape[0] * input_side.shape[1], input_side.shape[2], input_side.shape[3], output_side.shape[2],
-          output_side.shape[3]};
-}
-
 // Runs the op given maps(T) -> {rows, cols, scale} from input-side to output-side indices,
-// forward (x -> out) or backward (dy -> dx, the transposed maps).
+// forward (x -> out) or backward (dy -> dx, the transposed maps), over the checked planes p.
 template <class Maps>
-void resample(const OpCall& c, bool backward, Maps&& maps) {
+void resample(const OpCall& c, bool backward, const Planes& p, Maps&& maps) {
   const TensorArg& in = c.in(0);
   const TensorArg& out = c.out(0);
-  const Planes p = backward ? check_planes(c, out, "dx", in, "dy") : check_planes(c, in, "x", out, "out");
   float_dispatch(c, backward ? "dy" : "x", in.dtype, [&](auto zero) {
     using T = decltype(zero);
     auto [rows, cols, scale] = maps(T{}, p);
@@ -213,47 +173,31 @@ struct Maps {
 };
 
 void avg_pool(const OpCall& c, bool backward) {
-  const int64_t kernel[2] = {c.iparam(0), c.iparam(1)}, stride[2] = {c.iparam(2), c.iparam(3)},
-                pad[2] = {c.iparam(4), c.iparam(5)};
-  const bool count_include_pad = c.param(6) != 0;
-  const int64_t divisor_override = c.iparam(7);
-  for (int axis = 0; axis < 2; ++axis) {
-    SEPCONV_CHECK(kernel[axis] > 0 && stride[axis] > 0, op_name(c.op), ": kernel and stride must be positive");
-    SEPCONV_CHECK(pad[axis] >= 0 && 2 * pad[axis] <= kernel[axis], op_name(c.op), ": padding must be in [0, kernel / 2]");
-  }
-  resample(c, backward, [&](auto zero, const Planes& p) {
+  const AvgPoolParams q = check_avg_pool_params(c);
+  resample(c, backward, check_resample_planes(c, backward), [&](auto zero, const Planes& p) {
     using T = decltype(zero);
-    const bool unit = divisor_override > 0;
-    return Maps<T>{pool_axis<T>(c, p.h, p.oh, kernel[0], stride[0], pad[0], count_include_pad, unit),
-                   pool_axis<T>(c, p.w, p.ow, kernel[1], stride[1], pad[1], count_include_pad, unit),
-                   unit ? T(1 / double(divisor_override)) : T(1)};
+    const bool unit = q.divisor_override > 0;
+    return Maps<T>{window_axis<T>(p.oh, unit, [&](int64_t o) { return pool_window(c, q, 0, p.h, p.oh, o); }),
+                   window_axis<T>(p.ow, unit, [&](int64_t o) { return pool_window(c, q, 1, p.w, p.ow, o); }),
+                   unit ? T(1 / double(q.divisor_override)) : T(1)};
   });
 }
 
 void adaptive_avg_pool(const OpCall& c, bool backward) {
-  resample(c, backward, [&](auto zero, const Planes& p) {
+  resample(c, backward, check_resample_planes(c, backward), [&](auto zero, const Planes& p) {
     using T = decltype(zero);
-    return Maps<T>{adaptive_axis<T>(p.h, p.oh), adaptive_axis<T>(p.w, p.ow), T(1)};
+    return Maps<T>{window_axis<T>(p.oh, false, [&](int64_t o) { return adaptive_window(p.h, p.oh, o); }),
+                   window_axis<T>(p.ow, false, [&](int64_t o) { return adaptive_window(p.w, p.ow, o); }), T(1)};
   });
 }
 
 void upsample(const OpCall& c, bool backward) {
-  const int64_t mode = c.iparam(0);
-  SEPCONV_CHECK(mode == 0 || mode == 1, op_name(c.op), ": unknown mode ", mode, " (0 nearest, 1 bilinear)");
-  const bool align_corners = c.param(1) != 0;
-  const double scale_h = c.param(2), scale_w = c.param(3);
-  const TensorArg& image = backward ? c.out(0) : c.in(0);
-  const TensorArg& resized = backward ? c.in(0) : c.out(0);
-  const char* resized_name = backward ? "dy" : "out";
-  SEPCONV_CHECK(resized.ndim != 4 || (resized.shape[2] > 0 && resized.shape[3] > 0), op_name(c.op), ": ", resized_name,
-                " has an empty plane");
-  SEPCONV_CHECK(image.ndim != 4 || (image.shape[2] <= INT32_MAX && image.shape[3] <= INT32_MAX), op_name(c.op), ": ",
-                backward ? "dx" : "x", " is too tall or wide");
-  resample(c, backward, [&](auto zero, const Planes& p) {
+  const UpsampleParams q = check_upsample_params(c);
+  resample(c, backward, check_upsample_planes(c, backward), [&](auto zero, const Planes& p) {
     using T = decltype(zero);
-    if (mode == 0) return Maps<T>{nearest_axis<T>(p.h, p.oh, scale_h), nearest_axis<T>(p.w, p.ow, scale_w), T(1)};
-    return Maps<T>{bilinear_axis<T>(p.h, p.oh, align_corners, scale_h),
-                   bilinear_axis<T>(p.w, p.ow, align_corners, scale_w), T(1)};
+    if (!q.bilinear) return Maps<T>{nearest_axis<T>(p.h, p.oh, q.scale_h), nearest_axis<T>(p.w, p.ow, q.scale_w), T(1)};
+    return Maps<T>{bilinear_axis<T>(p.h, p.oh, q.align_corners, q.scale_h),
+                   bilinear_axis<T>(p.w, p.ow, q.align_corners, q.scale_w), T(1)};
   });
 }
 

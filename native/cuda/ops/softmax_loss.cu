@@ -5,33 +5,11 @@
 // coalesced, with shuffle reductions).
 // The reductions of the loss run in one block in a fixed order (deterministic), in double
 // as on the CPU. Bad targets are found on the device and reported in the CPU op's words.
-#include "cpu/ops/index_checks.h"
+#include "core/checks/loss.h"
 #include "cuda/common.cuh"
 
 namespace sepconv::cuda {
 namespace {
-
-struct ClassLayout {
-  int64_t outer, classes, inner;
-  __host__ __device__ int64_t positions() const { return outer * inner; }
-  // Offset of class 0 at position p, and the stride between classes.
-  __host__ __device__ int64_t base(int64_t p) const { return (p / inner) * classes * inner + p % inner; }
-};
-
-ClassLayout class_layout(const TensorArg& t, int dim) {
-  ClassLayout l{1, t.shape[dim], 1};
-  for (int d = 0; d < dim; ++d) l.outer *= t.shape[d];
-  for (int d = dim + 1; d < t.ndim; ++d) l.inner *= t.shape[d];
-  return l;
-}
-
-ClassLayout softmax_layout(const OpCall& c, const TensorArg& x) {
-  const int64_t dim = c.iparam(0);
-  SEPCONV_CHECK(dim >= 0 && dim < x.ndim, op_name(c.op), ": dim ", dim, " is out of range for ", x.ndim, " dims");
-  ClassLayout l = class_layout(x, int(dim));
-  if (l.classes == 0) l.outer = 0;
-  return l;
-}
 
 constexpr int kThreads = 256;
 constexpr int kReduceThreads = 1024;
@@ -100,8 +78,6 @@ __global__ void softmax_backward_kernel(const T* __restrict__ y, const T* __rest
     }
   }
 }
-
-enum Reduction { kNone = 0, kMean = 1, kSum = 2 };
 
 __device__ bool counted(int32_t target, int64_t ignore_index, int64_t classes) {
   return target != ignore_index && target >= 0 && target < classes;
@@ -187,8 +163,7 @@ void launch_by_position(const char* op, const ClassLayout& l, void (*rows)(P...)
                         cudaSuccess &&
                     cudaStreamSynchronize(stream) == cudaSuccess,
                 "crossEntropy: reading the bad target back failed");
-  fail("crossEntropy: expected class indices in [0, ", l.classes - 1, "] or ignoreIndex (", ignore_index,
-       ") for target but received ", value, " at ", cpu::coordinates(element, targets));
+  fail_bad_target(targets, l, ignore_index, value, element);
 }
 
 // Waits for the op's kernels and returns the first bad target position, or -1.
@@ -199,16 +174,6 @@ int64_t first_bad_target(const char* op, const unsigned long long* first_bad) {
                     cudaStreamSynchronize(stream) == cudaSuccess,
                 op, ": reading the target check back failed");
   return bad == ~0ull ? -1 : int64_t(bad);
-}
-
-void check_cross_entropy_operands(const OpCall& c, const TensorArg& logits, const TensorArg& targets, const TensorArg& lse) {
-  SEPCONV_CHECK(logits.ndim >= 2, op_name(c.op), ": logits must have at least 2 dims [N, C, ...], got ", logits.ndim);
-  check_dtype(c, "targets", targets, DType::I32);
-  bool same = targets.ndim == logits.ndim - 1 && targets.shape[0] == logits.shape[0];
-  for (int d = 1; same && d < targets.ndim; ++d) same = targets.shape[d] == logits.shape[d + 1];
-  SEPCONV_CHECK(same, op_name(c.op), ": targets must have the logits' shape without the class dim");
-  check_numel(c, "lse", lse, targets.numel());
-  check_dtype(c, "lse", lse, logits.dtype);
 }
 
 // Workspace of the loss ops: the first-bad-position flag, the count, then per-position values.
@@ -232,84 +197,61 @@ struct LossScratch {
 namespace ops {
 
 void softmax_forward(const OpCall& c) {
+  const SoftmaxCall sm = check_softmax_forward(c);
   const TensorArg &x = c.in(0), &out = c.out(0);
-  const ClassLayout l = softmax_layout(c, x);
-  const bool log = c.param(1) != 0;
-  check_numel(c, "out", out, x.numel());
-  check_dtype(c, "out", out, x.dtype);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
-    launch_by_position("softmax_forward", l, softmax_forward_kernel<T, 32>, softmax_forward_kernel<T, 1>, x.ptr<T>(),
-                       out.ptr<T>(), l, log);
+    launch_by_position("softmax_forward", sm.l, softmax_forward_kernel<T, 32>, softmax_forward_kernel<T, 1>,
+                       x.ptr<T>(), out.ptr<T>(), sm.l, sm.log);
   });
 }
 
 void softmax_backward(const OpCall& c) {
+  const SoftmaxCall sm = check_softmax_backward(c);
   const TensorArg &y = c.in(0), &dy = c.in(1), &dx = c.out(0);
-  const ClassLayout l = softmax_layout(c, y);
-  const bool log = c.param(1) != 0;
-  check_numel(c, "dy", dy, y.numel());
-  check_numel(c, "dx", dx, y.numel());
-  check_dtype(c, "dy", dy, y.dtype);
-  check_dtype(c, "dx", dx, y.dtype);
   float_dispatch(c, "y", y.dtype, [&](auto zero) {
     using T = decltype(zero);
-    launch_by_position("softmax_backward", l, softmax_backward_kernel<T, 32>, softmax_backward_kernel<T, 1>, y.ptr<T>(),
-                       dy.ptr<T>(), dx.ptr<T>(), l, log);
+    launch_by_position("softmax_backward", sm.l, softmax_backward_kernel<T, 32>, softmax_backward_kernel<T, 1>,
+                       y.ptr<T>(), dy.ptr<T>(), dx.ptr<T>(), sm.l, sm.log);
   });
 }
 
 void cross_entropy_forward(const OpCall& c) {
+  const CrossEntropyCall ce = check_cross_entropy_forward(c);
   const TensorArg &logits = c.in(0), &targets = c.in(1), &loss = c.out(0), &lse = c.out(1);
-  check_cross_entropy_operands(c, logits, targets, lse);
-  const int reduction = int(c.iparam(1));
-  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, "cross_entropy_forward: unknown reduction ", reduction);
-  check_numel(c, "loss", loss, reduction == kNone ? targets.numel() : 1);
-  check_dtype(c, "loss", loss, logits.dtype);
-  const ClassLayout l = class_layout(logits, 1);
-  SEPCONV_CHECK(l.classes > 0, "cross_entropy_forward: logits have no classes");
-  const int64_t ignore_index = c.iparam(0);
   float_dispatch(c, "logits", logits.dtype, [&](auto zero) {
     using T = decltype(zero);
     const char* op = "cross_entropy_forward";
-    const LossScratch s(op, l.positions());
-    double* values = reduction == kNone ? nullptr : s.values;
-    launch_by_position(op, l, cross_entropy_forward_kernel<T, 32>, cross_entropy_forward_kernel<T, 1>, logits.ptr<T>(),
-                       targets.ptr<int32_t>(), lse.ptr<T>(), loss.ptr<T>(), values, l, ignore_index, s.first_bad);
-    if (reduction != kNone)
+    const LossScratch s(op, ce.l.positions());
+    double* values = ce.reduction == kNone ? nullptr : s.values;
+    launch_by_position(op, ce.l, cross_entropy_forward_kernel<T, 32>, cross_entropy_forward_kernel<T, 1>,
+                       logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), loss.ptr<T>(), values, ce.l,
+                       ce.ignore_index, s.first_bad);
+    if (ce.reduction != kNone)
       launch(op, cross_entropy_total_kernel<T>, dim3(1), dim3(kReduceThreads), static_cast<const double*>(values),
-             targets.ptr<int32_t>(), l.positions(), ignore_index, l.classes, nullptr, loss.ptr<T>(), reduction,
-             s.first_bad);
+             targets.ptr<int32_t>(), ce.l.positions(), ce.ignore_index, ce.l.classes, nullptr, loss.ptr<T>(),
+             ce.reduction, s.first_bad);
     const int64_t bad = first_bad_target(op, s.first_bad);
-    if (bad >= 0) fail_target(targets, l, ignore_index, bad);
+    if (bad >= 0) fail_target(targets, ce.l, ce.ignore_index, bad);
   });
 }
 
 void cross_entropy_backward(const OpCall& c) {
+  const CrossEntropyCall ce = check_cross_entropy_backward(c);
   const TensorArg &logits = c.in(0), &targets = c.in(1), &lse = c.in(2), &dloss = c.in(3), &dx = c.out(0);
-  check_cross_entropy_operands(c, logits, targets, lse);
-  const int reduction = int(c.iparam(1));
-  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, "cross_entropy_backward: unknown reduction ", reduction);
-  check_numel(c, "dloss", dloss, reduction == kNone ? targets.numel() : 1);
-  check_dtype(c, "dloss", dloss, logits.dtype);
-  check_numel(c, "dlogits", dx, logits.numel());
-  check_dtype(c, "dlogits", dx, logits.dtype);
-  const ClassLayout l = class_layout(logits, 1);
-  SEPCONV_CHECK(l.classes > 0, "cross_entropy_backward: logits have no classes");
-  const int64_t ignore_index = c.iparam(0);
   float_dispatch(c, "logits", logits.dtype, [&](auto zero) {
     using T = decltype(zero);
     const char* op = "cross_entropy_backward";
     const LossScratch s(op, 0);
     // The CPU op checks every target before it writes dx.
     launch(op, cross_entropy_total_kernel<T>, dim3(1), dim3(kReduceThreads), static_cast<const double*>(nullptr),
-           targets.ptr<int32_t>(), l.positions(), ignore_index, l.classes, s.count, static_cast<T*>(nullptr), reduction,
-           s.first_bad);
+           targets.ptr<int32_t>(), ce.l.positions(), ce.ignore_index, ce.l.classes, s.count, static_cast<T*>(nullptr),
+           ce.reduction, s.first_bad);
     const int64_t bad = first_bad_target(op, s.first_bad);
-    if (bad >= 0) fail_target(targets, l, ignore_index, bad);
-    launch_by_position(op, l, cross_entropy_backward_kernel<T, 32>, cross_entropy_backward_kernel<T, 1>,
+    if (bad >= 0) fail_target(targets, ce.l, ce.ignore_index, bad);
+    launch_by_position(op, ce.l, cross_entropy_backward_kernel<T, 32>, cross_entropy_backward_kernel<T, 1>,
                        logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), dloss.ptr<T>(),
-                       static_cast<const double*>(s.count), dx.ptr<T>(), l, ignore_index, reduction);
+                       static_cast<const double*>(s.count), dx.ptr<T>(), ce.l, ce.ignore_index, ce.reduction);
   });
 }
 

@@ -8,7 +8,7 @@
 // `ours` and `peer.values` hold one best-of-reps figure per round; suites interleave their
 // rounds (ours, peer, ours, peer, ...) so both sides see the same machine load.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,13 +32,30 @@ export function timeCalls(fn, { warmup = 2, reps = 5, sync = () => {} } = {}) {
 export const min = (xs) => Math.min(...xs);
 
 /**
+ * OpenBLAS (numpy's BLAS here, and PyTorch's for matmul) picks its kernels from the CPU model and
+ * falls back to its SSE3 "Prescott" kernels on CPUs it does not know, such as this VM's (5-6x
+ * slower); name the core from the CPU's flags so the peer runs its best kernels. A user's own
+ * OPENBLAS_CORETYPE wins.
+ */
+function openblasCoreType() {
+  try {
+    const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(' ') ?? [];
+    if (flags.includes('avx512f')) return { OPENBLAS_CORETYPE: 'SkylakeX' };
+    if (flags.includes('avx2')) return { OPENBLAS_CORETYPE: 'Haswell' };
+  } catch {
+    // not Linux: let OpenBLAS detect
+  }
+  return {};
+}
+
+/**
  * Runs a peer script from bench/peers with /usr/bin/python3 and parses the JSON it prints.
  * Returns { ok: true, json } or { ok: false, reason } (python, numpy or torch missing...).
  */
 export function runPeer(script, args, env = {}) {
   if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} not found` };
   const r = spawnSync(PYTHON, [join(PEERS_DIR, script), ...args], {
-    env: { ...process.env, ...env },
+    env: { ...openblasCoreType(), ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });

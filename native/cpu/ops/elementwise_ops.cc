@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/checks/elementwise.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
 
@@ -18,14 +19,6 @@ struct Layout {
 };
 
 // Strides of `t` (row-major) viewed at the output's shape: 0 where t broadcasts.
-void broadcast_strides(const TensorArg& t, const TensorArg& out, int64_t* strides) {
-  int64_t s = 1;
-  for (int d = out.ndim - 1; d >= 0; --d) {
-    strides[d] = t.shape[d] == 1 && out.shape[d] != 1 ? 0 : s;
-    s *= t.shape[d];
-  }
-}
-
 Layout coalesce(const TensorArg& out, int operands, int64_t strides[][kMaxDims]) {
   Layout l;
   for (int d = 0; d < out.ndim; ++d) {
@@ -78,14 +71,7 @@ void for_each_row(const Layout& l, int operands, int64_t begin, int64_t end, Row
 
 void binary(const OpCall& c) {
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const int kind = static_cast<int>(c.iparam(0));
-  SEPCONV_CHECK(kind >= 0 && kind <= 3, "binary: unknown kind ", kind);
-  SEPCONV_CHECK(a.ndim == out.ndim && b.ndim == out.ndim, "binary: operands must be aligned to the output's rank");
-  for (int d = 0; d < out.ndim; ++d)
-    SEPCONV_CHECK((a.shape[d] == out.shape[d] || a.shape[d] == 1) && (b.shape[d] == out.shape[d] || b.shape[d] == 1),
-                  "binary: shapes do not broadcast at dim ", d);
-  check_dtype(c, "b", b, a.dtype);
-  check_dtype(c, "out", out, a.dtype);
+  const int kind = check_binary(c);
   float_dispatch(c, "a", a.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
@@ -116,8 +102,7 @@ void binary(const OpCall& c) {
 
 void affine(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  check_numel(c, "out", out, x.numel());
-  check_dtype(c, "out", out, x.dtype);
+  check_affine(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
@@ -130,8 +115,7 @@ void affine(const OpCall& c) {
 
 void axpy(const OpCall& c) {
   const TensorArg &x = c.in(0), &y = c.in(1);
-  check_numel(c, "y", y, x.numel());
-  check_dtype(c, "y", y, x.dtype);
+  check_axpy(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
@@ -144,11 +128,7 @@ void axpy(const OpCall& c) {
 
 void sum_to(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  SEPCONV_CHECK(out.ndim == x.ndim, "sum_to: out must have x's rank (", x.ndim, "), got ", out.ndim);
-  for (int d = 0; d < x.ndim; ++d)
-    SEPCONV_CHECK(out.shape[d] == x.shape[d] || out.shape[d] == 1, "sum_to: out dim ", d, " is ", out.shape[d],
-                  ", expected 1 or ", x.shape[d]);
-  check_dtype(c, "out", out, x.dtype);
+  check_sum_to(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
@@ -208,8 +188,7 @@ void sum_to(const OpCall& c) {
 
 void relu_forward(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  check_numel(c, "out", out, x.numel());
-  check_dtype(c, "out", out, x.dtype);
+  check_relu_forward(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
@@ -220,10 +199,7 @@ void relu_forward(const OpCall& c) {
 
 void relu_backward(const OpCall& c) {
   const TensorArg &x = c.in(0), &dy = c.in(1), &dx = c.out(0);
-  check_numel(c, "dy", dy, x.numel());
-  check_numel(c, "dx", dx, x.numel());
-  check_dtype(c, "dy", dy, x.dtype);
-  check_dtype(c, "dx", dx, x.dtype);
+  check_relu_backward(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;

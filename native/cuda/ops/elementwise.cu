@@ -1,4 +1,5 @@
 // Elementwise ops, broadcasting and reductions (CUDA).
+#include "core/checks/elementwise.h"
 #include "cuda/common.cuh"
 #include "cuda/ops/registry.h"
 
@@ -16,14 +17,6 @@ struct BroadcastMap {
   int64_t a_stride[kMaxDims];
   int64_t b_stride[kMaxDims];
 };
-
-void broadcast_strides(const TensorArg& t, const TensorArg& out, int64_t* strides) {
-  int64_t s = 1;
-  for (int d = out.ndim - 1; d >= 0; --d) {
-    strides[d] = t.shape[d] == 1 && out.shape[d] != 1 ? 0 : s;
-    s *= t.shape[d];
-  }
-}
 
 template <int Kind, class T>
 __device__ __forceinline__ T apply(T a, T b) {
@@ -145,14 +138,7 @@ __global__ void sum_to_kernel(const T* x, T* out, int64_t outputs, int64_t reduc
 
 void binary(const OpCall& c) {
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const int kind = static_cast<int>(c.iparam(0));
-  SEPCONV_CHECK(kind >= 0 && kind <= 3, "binary: unknown kind ", kind);
-  SEPCONV_CHECK(a.ndim == out.ndim && b.ndim == out.ndim, "binary: operands must be aligned to the output's rank");
-  for (int d = 0; d < out.ndim; ++d)
-    SEPCONV_CHECK((a.shape[d] == out.shape[d] || a.shape[d] == 1) && (b.shape[d] == out.shape[d] || b.shape[d] == 1),
-                  "binary: shapes do not broadcast at dim ", d);
-  check_dtype(c, "b", b, a.dtype);
-  check_dtype(c, "out", out, a.dtype);
+  const int kind = check_binary(c);
   float_dispatch(c, "a", a.dtype, [&](auto zero) {
     using T = decltype(zero);
     if (out.numel() == 0) return;
@@ -167,8 +153,7 @@ void binary(const OpCall& c) {
 
 void affine(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  check_numel(c, "out", out, x.numel());
-  check_dtype(c, "out", out, x.dtype);
+  check_affine(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t n = x.numel();
@@ -180,8 +165,7 @@ void affine(const OpCall& c) {
 
 void axpy(const OpCall& c) {
   const TensorArg &x = c.in(0), &y = c.in(1);
-  check_numel(c, "y", y, x.numel());
-  check_dtype(c, "y", y, x.dtype);
+  check_axpy(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t n = x.numel();
@@ -191,11 +175,7 @@ void axpy(const OpCall& c) {
 
 void sum_to(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  SEPCONV_CHECK(out.ndim == x.ndim, "sum_to: out must have x's rank (", x.ndim, "), got ", out.ndim);
-  for (int d = 0; d < x.ndim; ++d)
-    SEPCONV_CHECK(out.shape[d] == x.shape[d] || out.shape[d] == 1, "sum_to: out dim ", d, " is ", out.shape[d],
-                  ", expected 1 or ", x.shape[d]);
-  check_dtype(c, "out", out, x.dtype);
+  check_sum_to(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t outputs = out.numel();
@@ -223,8 +203,7 @@ void sum_to(const OpCall& c) {
 
 void relu_forward(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  check_numel(c, "out", out, x.numel());
-  check_dtype(c, "out", out, x.dtype);
+  check_relu_forward(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t n = x.numel();
@@ -234,10 +213,7 @@ void relu_forward(const OpCall& c) {
 
 void relu_backward(const OpCall& c) {
   const TensorArg &x = c.in(0), &dy = c.in(1), &dx = c.out(0);
-  check_numel(c, "dy", dy, x.numel());
-  check_numel(c, "dx", dx, x.numel());
-  check_dtype(c, "dy", dy, x.dtype);
-  check_dtype(c, "dx", dx, x.dtype);
+  check_relu_backward(c);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t n = x.numel();

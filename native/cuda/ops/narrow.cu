@@ -1,4 +1,5 @@
 // narrow_copy (CUDA): cat/split/narrow's slice copies, any dtype, moved as whole elements.
+#include "core/checks/elementwise.h"
 #include "cuda/common.cuh"
 #include "cuda/ops/registry.h"
 
@@ -23,20 +24,9 @@ __global__ void narrow_copy_kernel(const T* src, T* dst, int64_t outer, int64_t 
 
 void narrow_copy(const OpCall& c) {
   const TensorArg &src = c.in(0), &dst = c.out(0);
-  const int64_t dim = c.iparam(0), src_start = c.iparam(1), dst_start = c.iparam(2), length = c.iparam(3);
-  check_dtype(c, "dst", dst, src.dtype);
-  SEPCONV_CHECK(src.ndim == dst.ndim, "narrow_copy: src has ", src.ndim, " dims but dst has ", dst.ndim);
-  SEPCONV_CHECK(dim >= 0 && dim < src.ndim, "narrow_copy: dim ", dim, " is out of range for ", src.ndim, " dims");
-  for (int d = 0; d < src.ndim; ++d)
-    SEPCONV_CHECK(d == dim || src.shape[d] == dst.shape[d], "narrow_copy: src and dst differ at dim ", d, " (",
-                  src.shape[d], " vs ", dst.shape[d], ")");
-  SEPCONV_CHECK(length >= 0 && src_start >= 0 && dst_start >= 0 && src_start + length <= src.shape[dim] &&
-                    dst_start + length <= dst.shape[dim],
-                "narrow_copy: slice [", src_start, ", ", src_start + length, ") -> [", dst_start, ", ",
-                dst_start + length, ") does not fit sizes ", src.shape[dim], " and ", dst.shape[dim]);
-  int64_t outer = 1, inner = 1;
-  for (int d = 0; d < dim; ++d) outer *= src.shape[d];
-  for (int d = int(dim) + 1; d < src.ndim; ++d) inner *= src.shape[d];
+  const NarrowSlice slice = check_narrow_copy(c);
+  const int64_t dim = slice.dim, src_start = slice.src_start, dst_start = slice.dst_start, length = slice.length,
+                outer = slice.outer, inner = slice.inner;
   const int64_t block = length * inner;
   if (block == 0 || outer == 0) return;
   // A byte copy: move each element as an unsigned integer of its size.

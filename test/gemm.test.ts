@@ -48,6 +48,34 @@ describe('gemm against a float64 naive product', () => {
     }
   }
 
+  it('crosses every cache block on one thread (K > 256, N > 1024, M > 4092), checked on sampled entries', () => {
+    const [m, k, n] = [4200, 260, 1040];
+    const a = randomArray(m * k, 11), b = randomArray(k * n, 12), c0 = randomArray(m * n, 13);
+    const threadsBefore = sc.backend().threads;
+    sc.setNumThreads(1);
+    try {
+      for (const isa of isas)
+        for (const [transA, transB] of [[false, false], [true, true]] as const) {
+          sc._setIsa(isa);
+          const out = sc.tensor(Float32Array.from(c0), [m, n]);
+          sc._gemm(out, sc.tensor(Float32Array.from(a), transA ? [k, m] : [m, k]), sc.tensor(Float32Array.from(b), transB ? [n, k] : [k, n]),
+            { transA, transB, alpha: 1, beta: 0.5 });
+          const got = out.toArray();
+          for (let sample = 0; sample < 3000; sample++) {
+            // Rows and columns around every block edge, and spread over the rest.
+            const i = sample % 3 === 0 ? [0, 4091, 4092, 4095, 4096, m - 1][sample % 6]! : (sample * 7919) % m;
+            const j = sample % 5 === 0 ? [0, 1023, 1024, n - 1][sample % 4]! : (sample * 104729) % n;
+            let dot = 0;
+            for (let p = 0; p < k; p++) dot += a[transA ? p * m + i : i * k + p]! * b[transB ? j * k + p : p * n + j]!;
+            const want = dot + 0.5 * c0[i * n + j]!;
+            if (Math.abs(got[i * n + j]! - want) > 1e-4 * Math.sqrt(k)) expect.fail(`${isa} C[${i}, ${j}] = ${got[i * n + j]}, want ${want}`);
+          }
+        }
+    } finally {
+      sc.setNumThreads(threadsBefore);
+    }
+  });
+
   it('beta = 0 ignores NaN in the output buffer; an empty reduction scales C', () => {
     for (const isa of isas) {
       sc._setIsa(isa);

@@ -48,31 +48,36 @@ describe('gemm against a float64 naive product', () => {
     }
   }
 
-  it('crosses every cache block on one thread (K > 256, N > 1024, M > 4092), checked on sampled entries', () => {
-    const [m, k, n] = [4200, 260, 1040];
+  // One thread runs the range as one piece; more run it as a team sharing the packing
+  // (3 members on 2 cores also checks that members waiting on a descheduled one finish).
+  it('crosses every cache block (K > 256, N > 1024, M > 4092) on 1, 2 and 3 threads, checked on sampled entries', () => {
+    const [m, k, n] = [4200, 600, 2100];
     const a = randomArray(m * k, 11), b = randomArray(k * n, 12), c0 = randomArray(m * n, 13);
     const threadsBefore = sc.backend().threads;
-    sc.setNumThreads(1);
     try {
-      for (const isa of isas)
-        for (const [transA, transB] of [[false, false], [true, true]] as const) {
-          sc._setIsa(isa);
-          const out = sc.tensor(Float32Array.from(c0), [m, n]);
-          sc._gemm(out, sc.tensor(Float32Array.from(a), transA ? [k, m] : [m, k]), sc.tensor(Float32Array.from(b), transB ? [n, k] : [k, n]),
-            { transA, transB, alpha: 1, beta: 0.5 });
-          const got = out.toArray();
-          for (let sample = 0; sample < 3000; sample++) {
-            // Rows and columns around every block edge, and spread over the rest.
-            const i = sample % 3 === 0 ? [0, 4091, 4092, 4095, 4096, m - 1][sample % 6]! : (sample * 7919) % m;
-            const j = sample % 5 === 0 ? [0, 1023, 1024, n - 1][sample % 4]! : (sample * 104729) % n;
-            let dot = 0;
-            for (let p = 0; p < k; p++) dot += a[transA ? p * m + i : i * k + p]! * b[transB ? j * k + p : p * n + j]!;
-            const want = dot + 0.5 * c0[i * n + j]!;
-            if (Math.abs(got[i * n + j]! - want) > 1e-4 * Math.sqrt(k)) expect.fail(`${isa} C[${i}, ${j}] = ${got[i * n + j]}, want ${want}`);
+      for (const threads of [1, 2, 3])
+        for (const isa of threads === 1 ? isas : [isas[0]!])
+          for (const [transA, transB] of [[false, false], [true, true]] as const) {
+            sc.setNumThreads(threads);
+            sc._setIsa(isa);
+            const out = sc.tensor(Float32Array.from(c0), [m, n]);
+            sc._gemm(out, sc.tensor(Float32Array.from(a), transA ? [k, m] : [m, k]),
+              sc.tensor(Float32Array.from(b), transB ? [n, k] : [k, n]), { transA, transB, alpha: 1, beta: 0.5 });
+            const got = out.toArray();
+            for (let sample = 0; sample < 3000; sample++) {
+              // Rows and columns around every block edge, and spread over the rest.
+              const i = sample % 3 === 0 ? [0, 4091, 4092, 4095, 4096, m - 1][sample % 6]! : (sample * 7919) % m;
+              const j = sample % 5 === 0 ? [0, 1023, 1024, 2047, 2048, n - 1][sample % 6]! : (sample * 104729) % n;
+              let dot = 0;
+              for (let p = 0; p < k; p++) dot += a[transA ? p * m + i : i * k + p]! * b[transB ? j * k + p : p * n + j]!;
+              const want = dot + 0.5 * c0[i * n + j]!;
+              if (Math.abs(got[i * n + j]! - want) > 1e-4 * Math.sqrt(k))
+                expect.fail(`${threads} threads, ${isa}: C[${i}, ${j}] = ${got[i * n + j]}, want ${want}`);
+            }
           }
-        }
     } finally {
       sc.setNumThreads(threadsBefore);
+      sc._setIsa(isas[0]!);
     }
   });
 

@@ -5,7 +5,10 @@
 // produced straight into the packed panels ("implicit im2col"). The result goes to a sink:
 // a (possibly per-image) matrix, or a col2im scatter-add into a convolution's input gradient.
 #pragma once
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <thread>
 
 namespace sepconv::cpu {
 
@@ -73,11 +76,32 @@ struct GemmRange {
   int64_t m0, m1, n0, n1, k0, k1;
 };
 
+// A range computed by a team of threads that share the packing: A's KC-deep slices and B's
+// KC×NC blocks are packed once, in parts any member takes, into buffers every member reads,
+// and C's rows are handed out in units as members free up, so a member slowed by another
+// process on its core does not hold the others back (a static split would, and splitting
+// into more ranges would pack B once per range). The op layer provides the buffer and the
+// zeroed synchronisation words team_sizes() asks for; every member calls run_team with the
+// same arguments. No member ever waits for work nobody has taken, so a pool that runs the
+// members one after another on one thread (nested parallelism) still finishes.
+struct GemmTeamSizes {
+  size_t buffer_bytes;  // 64-byte aligned, shared by the members
+  size_t sync_words;    // zero-initialised
+};
+
+struct GemmTeam {
+  int members;
+  void* buffer;
+  std::atomic<int>* sync;
+};
+
 template <class T>
 struct GemmKernels {
   int mr, nr;  // micro-tile; splits of M and N at multiples of these waste no work
   // Computes one range of a problem on the calling thread (the op layer splits work).
   void (*run)(const GemmProblem<T>& problem, const GemmRange& range);
+  GemmTeamSizes (*team_sizes)(const GemmRange& range, int members);
+  void (*run_team)(const GemmProblem<T>& problem, const GemmRange& range, const GemmTeam& team);
 };
 
 }  // namespace sepconv::cpu

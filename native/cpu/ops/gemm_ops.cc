@@ -1,10 +1,18 @@
 // The general matrix product op (matmul, linear and their gradients).
+#include <atomic>
+#include <memory>
+
+#include "core/allocator.h"
 #include "core/checks/gemm.h"
 #include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
 
 namespace sepconv::cpu::ops {
+
+// The calling thread's scratch slot holding a team's shared packing buffers (slots 0-4 are
+// taken by the kernels the team members run).
+constexpr int kTeamScratchSlot = 5;
 
 void gemm(const OpCall& c) {
   const GemmShape s = check_gemm(c);
@@ -27,7 +35,16 @@ void gemm(const OpCall& c) {
                        first_into_out ? T(c.param(3)) : T(1));
       if (first_into_out && s.bias_kind == 1) p.c.row_bias = bias;
       if (first_into_out && s.bias_kind == 2) p.c.col_bias = bias;
-      c.ctx.pool.run(split.tasks(), [&](int t) { kernels.run(p, split.range(t, 0, s.k)); });
+      if (split.grid_n == 1 && split.grid_m > 1) {
+        // Split along the rows: one team packs each operand once and balances the rows.
+        const GemmRange whole{0, s.m, 0, s.n, 0, s.k};
+        const GemmTeamSizes sizes = kernels.team_sizes(whole, split.grid_m);
+        std::unique_ptr<std::atomic<int>[]> sync(new std::atomic<int>[sizes.sync_words]());
+        const GemmTeam team{split.grid_m, thread_scratch(kTeamScratchSlot, sizes.buffer_bytes), sync.get()};
+        c.ctx.pool.run(team.members, [&](int) { kernels.run_team(p, whole, team); });
+      } else {
+        c.ctx.pool.run(split.tasks(), [&](int t) { kernels.run(p, split.range(t, 0, s.k)); });
+      }
     }
   });
 }

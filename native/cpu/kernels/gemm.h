@@ -76,14 +76,14 @@ struct GemmRange {
   int64_t m0, m1, n0, n1, k0, k1;
 };
 
-// A range computed by a team of threads that share the packing: A's KC-deep slices and B's
-// KC×NC blocks are packed once, in parts any member takes, into buffers every member reads,
-// and C's rows are handed out in units as members free up, so a member slowed by another
-// process on its core does not hold the others back (a static split would, and splitting
-// into more ranges would pack B once per range). The op layer provides the buffer and the
-// zeroed synchronisation words team_sizes() asks for; every member calls run_team with the
-// same arguments. No member ever waits for work nobody has taken, so a pool that runs the
-// members one after another on one thread (nested parallelism) still finishes.
+// A range computed by a team of threads that share the packing of A: each KC-deep slice of A
+// is packed once, in parts any member takes, into a buffer every member reads, and C's columns
+// are handed out in units as members free up (a member packs the B of its unit itself, so it
+// stays in that core's L2). A member slowed by another process on its core does not hold the
+// others back, as it would with a static split, and A is not packed once per member. The op
+// layer provides the buffer and the zeroed synchronisation words team_sizes() asks for; every
+// member calls run_team with the same arguments. No member ever waits for work nobody has
+// taken, so a pool that runs the members one after another on one thread still finishes.
 struct GemmTeamSizes {
   size_t buffer_bytes;  // 64-byte aligned, shared by the members
   size_t sync_words;    // zero-initialised

@@ -603,35 +603,34 @@ void gemm_run(const GemmProblem<typename V::Elem>& p, const GemmRange& r) {
 
 // ------------------------------------------------------------------------------- teams
 
-// How gemm_run_team cuts a range: steps (a KC slice × an NC column block, slice-major), C's
-// rows in units of whole micro-panels, B blocks in parts of whole panels. A slices and B
-// blocks are double-buffered, so members may pack the next step while others finish this one.
+// How gemm_run_team cuts a range: KC slices of the reduction; in each, A's slice (all rows)
+// packed in parts of whole micro-panels into a buffer all members read, and C's columns cut
+// into units. A member takes a unit, packs that part of B's slice into its own scratch (it
+// stays in that core's L2) and sweeps all rows of C over it. A slices are double-buffered,
+// so members may pack the next while others finish this one.
 template <class V>
 struct GemmTeamPlan {
-  int64_t kc_block, nc_block, unit_rows, part_cols;
-  int slices, col_blocks, units;
-  size_t a_buffer, b_buffer;  // elements in one buffer
+  int64_t kc_block, unit_cols, part_rows;
+  int slices, units, parts;
+  size_t a_buffer;  // elements in one A buffer
 
   GemmTeamPlan(const GemmRange& r, int members) {
     using B = GemmBlocking<V>;
     kc_block = r.k1 > r.k0 ? gemm_balanced_block(r.k1 - r.k0, B::KC, 8) : 1;
-    nc_block = gemm_balanced_block(r.n1 - r.n0, B::NC, B::NR);
     slices = r.k1 > r.k0 ? int((r.k1 - r.k0 + kc_block - 1) / kc_block) : 1;
-    col_blocks = int((r.n1 - r.n0 + nc_block - 1) / nc_block);
-    // About four units per member: fine enough to even out members of unequal speed, coarse
-    // enough that each unit still sweeps the B block many times per fetch of it.
+    // Two units per member at least: fine enough to even out members of unequal speed;
+    // at most NC wide, so that the unit's B stays in L2.
+    const int64_t n = r.n1 - r.n0, target = (n + 2 * members - 1) / (2 * members);
+    unit_cols = std::min<int64_t>(B::NC, (target + B::NR - 1) / B::NR * B::NR);
+    units = int((n + unit_cols - 1) / unit_cols);
     const int64_t panels = (r.m1 - r.m0 + B::MR - 1) / B::MR;
-    unit_rows = (panels + 4 * members - 1) / (4 * members) * B::MR;
-    units = int((r.m1 - r.m0 + unit_rows - 1) / unit_rows);
-    const int64_t block_panels = nc_block / B::NR;
-    part_cols = (block_panels + 2 * members - 1) / (2 * members) * B::NR;
-    a_buffer = size_t(units * unit_rows * kc_block);
-    b_buffer = size_t(nc_block * kc_block);
+    part_rows = (panels + 2 * members - 1) / (2 * members) * B::MR;
+    parts = int((r.m1 - r.m0 + part_rows - 1) / part_rows);
+    a_buffer = size_t(parts * part_rows * kc_block);
   }
-  int steps() const { return slices * col_blocks; }
-  // Per step: pack items taken, pack items done, units taken, units done; then per (column
-  // block, unit) the slices done, which orders the updates of one tile of C.
-  size_t sync_words() const { return size_t(steps()) * 4 + size_t(col_blocks) * size_t(units); }
+  // Per slice: A parts taken, A parts packed, units taken, units done; then per unit the
+  // slices done, which orders the updates of one block of C.
+  size_t sync_words() const { return size_t(slices) * 4 + size_t(units); }
 };
 
 // Waits are short (a member finishing a unit), so they spin; past ~50 µs the member being
@@ -651,52 +650,39 @@ inline void gemm_wait_for(const std::atomic<int>& word, int value) {
 template <class V>
 GemmTeamSizes gemm_team_sizes(const GemmRange& r, int members) {
   const GemmTeamPlan<V> plan(r, members);
-  return {2 * (plan.a_buffer + plan.b_buffer) * sizeof(typename V::Elem), plan.sync_words()};
+  return {2 * plan.a_buffer * sizeof(typename V::Elem), plan.sync_words()};
 }
 
 // Every wait below is for work already taken by a member that is running it, and that work
-// only waits for work of earlier steps, so the team always finishes.
+// only waits for work of earlier slices, so the team always finishes.
 template <class V>
 void gemm_run_team(const GemmProblem<typename V::Elem>& p, const GemmRange& r, const GemmTeam& team) {
   using T = typename V::Elem;
   if (r.m0 >= r.m1 || r.n0 >= r.n1) return;
   const GemmTeamPlan<V> plan(r, team.members);
-  T* const buffer = static_cast<T*>(team.buffer);
-  T* const a_buffers[2] = {buffer, buffer + plan.a_buffer};
-  T* const b_buffers[2] = {buffer + 2 * plan.a_buffer, buffer + 2 * plan.a_buffer + plan.b_buffer};
-  std::atomic<int>* const slices_done = team.sync + size_t(plan.steps()) * 4;
-  auto word = [&](int step, int which) -> std::atomic<int>& { return team.sync[size_t(step) * 4 + which]; };
-  int steps_complete = 0;  // steps before this one have all their units done
-  for (int step = 0; step < plan.steps(); ++step) {
-    const int slice = step / plan.col_blocks, col_block = step % plan.col_blocks;
+  T* const a_buffers[2] = {static_cast<T*>(team.buffer), static_cast<T*>(team.buffer) + plan.a_buffer};
+  T* const bpack = static_cast<T*>(thread_scratch(0, size_t(plan.unit_cols * plan.kc_block) * sizeof(T)));
+  std::atomic<int>* const unit_slices = team.sync + size_t(plan.slices) * 4;
+  auto word = [&](int slice, int which) -> std::atomic<int>& { return team.sync[size_t(slice) * 4 + which]; };
+  int slices_complete = 0;  // slices before this one have all their units done
+  for (int slice = 0; slice < plan.slices; ++slice) {
     const int64_t pc = r.k0 + slice * plan.kc_block, kc = std::min(plan.kc_block, r.k1 - pc);
-    const int64_t jc = r.n0 + col_block * plan.nc_block, nc = std::min(plan.nc_block, r.n1 - jc);
     T* const apack = a_buffers[slice % 2];
-    T* const bpack = b_buffers[step % 2];
-    // A slice is packed with the first block of its slice; then B's block, in parts.
-    const int a_items = col_block == 0 ? plan.units : 0;
-    const int items = a_items + int((nc + plan.part_cols - 1) / plan.part_cols);
-    for (int item; (item = word(step, 0).fetch_add(1, std::memory_order_relaxed)) < items;) {
-      // The buffers were last read two steps (B) or two slices (A) ago.
-      for (; steps_complete < step - 1; ++steps_complete) gemm_wait_for(word(steps_complete, 3), plan.units);
-      if (item < a_items) {
-        const int64_t i0 = r.m0 + item * plan.unit_rows;
-        gemm_pack_a<V>(p.a, i0, std::min(plan.unit_rows, r.m1 - i0), pc, kc, apack + item * plan.unit_rows * kc);
-      } else {
-        const int64_t j0 = (item - a_items) * plan.part_cols;
-        gemm_pack_b<V>(p.b, pc, kc, jc + j0, std::min(plan.part_cols, nc - j0), bpack + j0 * kc);
-      }
-      word(step, 1).fetch_add(1, std::memory_order_release);
+    for (int part; (part = word(slice, 0).fetch_add(1, std::memory_order_relaxed)) < plan.parts;) {
+      // This buffer was last read two slices ago.
+      for (; slices_complete < slice - 1; ++slices_complete) gemm_wait_for(word(slices_complete, 3), plan.units);
+      const int64_t i0 = r.m0 + part * plan.part_rows;
+      gemm_pack_a<V>(p.a, i0, std::min(plan.part_rows, r.m1 - i0), pc, kc, apack + part * plan.part_rows * kc);
+      word(slice, 1).fetch_add(1, std::memory_order_release);
     }
-    gemm_wait_for(word(step, 1), items);
-    for (int unit; (unit = word(step, 2).fetch_add(1, std::memory_order_relaxed)) < plan.units;) {
-      std::atomic<int>& tile_slices = slices_done[size_t(col_block) * plan.units + unit];
-      gemm_wait_for(tile_slices, slice);  // the previous slice's update of these rows of C
-      const int64_t i0 = r.m0 + unit * plan.unit_rows;
-      gemm_macro_kernel<V>(p.c, apack + unit * plan.unit_rows * kc, bpack, i0, std::min(plan.unit_rows, r.m1 - i0), jc,
-                           nc, kc, slice == 0);
-      tile_slices.store(slice + 1, std::memory_order_release);
-      word(step, 3).fetch_add(1, std::memory_order_release);
+    gemm_wait_for(word(slice, 1), plan.parts);
+    for (int unit; (unit = word(slice, 2).fetch_add(1, std::memory_order_relaxed)) < plan.units;) {
+      gemm_wait_for(unit_slices[unit], slice);  // the previous slice's update of these columns of C
+      const int64_t j0 = r.n0 + unit * plan.unit_cols, nc = std::min(plan.unit_cols, r.n1 - j0);
+      gemm_pack_b<V>(p.b, pc, kc, j0, nc, bpack);
+      gemm_macro_kernel<V>(p.c, apack, bpack, r.m0, r.m1 - r.m0, j0, nc, kc, slice == 0);
+      unit_slices[unit].store(slice + 1, std::memory_order_release);
+      word(slice, 3).fetch_add(1, std::memory_order_release);
     }
   }
 }

@@ -13,6 +13,8 @@ namespace sepconv::cpu::ops {
 // The calling thread's scratch slot holding a team's shared packing buffers (slots 0-4 are
 // taken by the kernels the team members run).
 constexpr int kTeamScratchSlot = 5;
+// A team packs all rows of A's slice into two shared buffers (2 × 16 MB in float32 at most).
+constexpr int64_t kMaxTeamRows = 16384;
 
 void gemm(const OpCall& c) {
   const GemmShape s = check_gemm(c);
@@ -21,7 +23,8 @@ void gemm(const OpCall& c) {
     using T = decltype(zero);
     const GemmKernels<T>& kernels = kernels_for<T>(c.ctx.isa).gemm;
     const T* bias = s.has_bias() ? c.in(2).ptr<T>() : nullptr;
-    const GemmSplit split = plan_gemm_split(s.m, s.n, s.k, c.ctx.pool.size(), kernels.mr, kernels.nr);
+    const int threads = c.ctx.pool.size();
+    const GemmSplit split = plan_gemm_split(s.m, s.n, s.k, threads, kernels.mr, kernels.nr);
     for (int64_t e = 0; e < s.batch; ++e) {
       // A 2-D out sums the batch: every entry after the first accumulates.
       const bool first_into_out = s.out.batch != 0 || e == 0;
@@ -35,13 +38,13 @@ void gemm(const OpCall& c) {
                        first_into_out ? T(c.param(3)) : T(1));
       if (first_into_out && s.bias_kind == 1) p.c.row_bias = bias;
       if (first_into_out && s.bias_kind == 2) p.c.col_bias = bias;
-      if (split.grid_n == 1 && split.grid_m > 1) {
-        // Split along the rows: one team packs each operand once and balances the rows.
+      if (split.tasks() > 1 && s.n >= 2 * threads * kernels.nr && s.m <= kMaxTeamRows) {
+        // One team packs A once and balances C's columns among its members.
         const GemmRange whole{0, s.m, 0, s.n, 0, s.k};
-        const GemmTeamSizes sizes = kernels.team_sizes(whole, split.grid_m);
+        const GemmTeamSizes sizes = kernels.team_sizes(whole, threads);
         std::unique_ptr<std::atomic<int>[]> sync(new std::atomic<int>[sizes.sync_words]());
-        const GemmTeam team{split.grid_m, thread_scratch(kTeamScratchSlot, sizes.buffer_bytes), sync.get()};
-        c.ctx.pool.run(team.members, [&](int) { kernels.run_team(p, whole, team); });
+        const GemmTeam team{threads, thread_scratch(kTeamScratchSlot, sizes.buffer_bytes), sync.get()};
+        c.ctx.pool.run(threads, [&](int) { kernels.run_team(p, whole, team); });
       } else {
         c.ctx.pool.run(split.tasks(), [&](int t) { kernels.run(p, split.range(t, 0, s.k)); });
       }

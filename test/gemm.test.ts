@@ -112,6 +112,26 @@ describe('gemm against a float64 naive product', () => {
       expectClose(data.subarray(e * 24, e * 24 + 24), naiveGemm(a, b.subarray(e * 30, e * 30 + 30), expected, 4, 6, 5, false, false, 1, 0), 1e-12, 1e-12);
   });
 
+  // Every thread count adds the same K blocks in the same order into each element of C, whether
+  // the rows are split statically or a team shares the packing (this shape takes the team path
+  // on 2 and 3 threads).
+  it('gives the same bits on 1, 2 and 3 threads', () => {
+    const threadsBefore = sc.backend().threads;
+    try {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const a = sc.randn([600, 300], { dtype }), b = sc.randn([300, 1600], { dtype });
+        const bits = [1, 2, 3].map((threads) => {
+          sc.setNumThreads(threads);
+          return Buffer.from(sc.matmul(a, b).toArray().buffer);
+        });
+        expect(bits[1]!.equals(bits[0]!)).toBe(true);
+        expect(bits[2]!.equals(bits[0]!)).toBe(true);
+      }
+    } finally {
+      sc.setNumThreads(threadsBefore);
+    }
+  });
+
   it('gives the same bits on repeated runs (static work split)', () => {
     const a = sc.randn([300, 200]), b = sc.randn([200, 500]);
     const bytes = (t: sc.Tensor) => Buffer.from(t.toArray().buffer);

@@ -573,6 +573,14 @@ inline int64_t gemm_balanced_block(int64_t n, int64_t max, int64_t align) {
   return (size + align - 1) / align * align;
 }
 
+// The depth of the reduction's slices (1 for an empty reduction, which still runs once: C =
+// beta * C + bias). gemm_run and gemm_run_team must cut K alike: each element of C then gets
+// the same sums in the same order, whichever runs it.
+template <class V>
+int64_t gemm_kc_block(const GemmRange& r) {
+  return r.k1 > r.k0 ? gemm_balanced_block(r.k1 - r.k0, GemmBlocking<V>::KC, 8) : 1;
+}
+
 template <class V>
 void gemm_run(const GemmProblem<typename V::Elem>& p, const GemmRange& r) {
   using T = typename V::Elem;
@@ -580,7 +588,7 @@ void gemm_run(const GemmProblem<typename V::Elem>& p, const GemmRange& r) {
   if (r.m0 >= r.m1 || r.n0 >= r.n1) return;
   const int64_t nc_block = gemm_balanced_block(r.n1 - r.n0, B::NC, B::NR);
   const int64_t mc_block = gemm_balanced_block(r.m1 - r.m0, B::MC, B::MR);
-  const int64_t kc_block = r.k1 > r.k0 ? gemm_balanced_block(r.k1 - r.k0, B::KC, 8) : 1;
+  const int64_t kc_block = gemm_kc_block<V>(r);
   T* bpack = static_cast<T*>(thread_scratch(0, size_t(nc_block * kc_block) * sizeof(T)));
   T* apack = static_cast<T*>(thread_scratch(1, size_t(mc_block * kc_block) * sizeof(T)));
   // An empty reduction still runs once: C = beta * C + bias.
@@ -616,7 +624,7 @@ struct GemmTeamPlan {
 
   GemmTeamPlan(const GemmRange& r, int members) {
     using B = GemmBlocking<V>;
-    kc_block = r.k1 > r.k0 ? gemm_balanced_block(r.k1 - r.k0, B::KC, 8) : 1;
+    kc_block = gemm_kc_block<V>(r);
     slices = r.k1 > r.k0 ? int((r.k1 - r.k0 + kc_block - 1) / kc_block) : 1;
     // Two units per member at least: fine enough to even out members of unequal speed;
     // at most NC wide, so that the unit's B stays in L2.

@@ -30,6 +30,12 @@ void gemm(const OpCall& c) {
     const T* bias = s.has_bias() ? c.in(2).ptr<T>() : nullptr;
     const int threads = c.ctx.pool.size();
     const GemmSplit split = plan_gemm_split(s.m, s.n, s.k, threads, kernels.mr, kernels.nr);
+    // Products large enough share A's packing in a team (one per batch entry, same buffers).
+    const GemmRange whole{0, s.m, 0, s.n, 0, s.k};
+    const bool use_team =
+        split.tasks() > 1 && s.n >= 2 * threads * kMinTeamUnitColumns && s.m >= kMinTeamRows && s.m <= kMaxTeamRows;
+    const GemmTeamSizes team_sizes = use_team ? kernels.team_sizes(whole, threads) : GemmTeamSizes{0, 0};
+    void* team_buffer = use_team ? thread_scratch(kTeamScratchSlot, team_sizes.buffer_bytes) : nullptr;
     for (int64_t e = 0; e < s.batch; ++e) {
       // A 2-D out sums the batch: every entry after the first accumulates.
       const bool first_into_out = s.out.batch != 0 || e == 0;
@@ -43,12 +49,9 @@ void gemm(const OpCall& c) {
                        first_into_out ? T(c.param(3)) : T(1));
       if (first_into_out && s.bias_kind == 1) p.c.row_bias = bias;
       if (first_into_out && s.bias_kind == 2) p.c.col_bias = bias;
-      if (split.tasks() > 1 && s.n >= 2 * threads * kMinTeamUnitColumns && s.m >= kMinTeamRows && s.m <= kMaxTeamRows) {
-        // One team packs A once and balances C's columns among its members.
-        const GemmRange whole{0, s.m, 0, s.n, 0, s.k};
-        const GemmTeamSizes sizes = kernels.team_sizes(whole, threads);
-        std::unique_ptr<std::atomic<int>[]> sync(new std::atomic<int>[sizes.sync_words]());
-        const GemmTeam team{threads, thread_scratch(kTeamScratchSlot, sizes.buffer_bytes), sync.get()};
+      if (use_team) {
+        std::unique_ptr<std::atomic<int>[]> sync(new std::atomic<int>[team_sizes.sync_words]());
+        const GemmTeam team{threads, team_buffer, sync.get()};
         c.ctx.pool.run(threads, [&](int) { kernels.run_team(p, whole, team); });
       } else {
         c.ctx.pool.run(split.tasks(), [&](int t) { kernels.run(p, split.range(t, 0, s.k)); });

@@ -2,7 +2,7 @@
 import { describe, invalidArg } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, DepthwiseConv2d, Flatten, Linear, Module, PointwiseConv2d, ReLU, Sequential } from '../nn/index.js';
-import { zooOptions } from './blocks.js';
+import { applyInit, zooOptions } from './blocks.js';
 import type { ConvKind, ZooOptions } from './blocks.js';
 
 /**
@@ -47,7 +47,7 @@ export class MobileNet extends Module {
 
   constructor(opts: MobileNetOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels } = zooOptions('MobileNet', opts, { conv: 'dsc', numClasses: 10 });
+    const { conv: kind, numClasses, inChannels, init } = zooOptions('MobileNet', opts, { conv: 'dsc', numClasses: 10 });
     const alpha = opts.widthMultiplier ?? 1;
     if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 4)) throw invalidArg('MobileNet', 'options.widthMultiplier', 'a number in (0, 4]', describe(opts.widthMultiplier));
     const width = (w: number): number => Math.max(1, Math.floor(w * alpha));
@@ -61,6 +61,8 @@ export class MobileNet extends Module {
     this.pool = this.registerModule('pool', new AdaptiveAvgPool2d(1));
     this.flatten = this.registerModule('flatten', new Flatten());
     this.fc = this.registerModule('fc', new Linear(channels, numClasses));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {

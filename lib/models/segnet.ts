@@ -2,7 +2,7 @@
 import type { Tensor } from '../tensor.js';
 import { BatchNorm2d, MaxPool2d, MaxUnpool2d, Module, ModuleList, Sequential } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
-import { convBnRelu, expectPoolableInput, zooOptions } from './blocks.js';
+import { applyInit, convBnRelu, expectPoolableInput, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 
 /**
@@ -31,7 +31,7 @@ export class SegNet extends Module {
 
   constructor(opts: SegNetOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels: imageChannels } = zooOptions('SegNet', opts, { conv: 'regular', numClasses: 3 });
+    const { conv: kind, numClasses, inChannels: imageChannels, init } = zooOptions('SegNet', opts, { conv: 'regular', numClasses: 3 });
     this.inChannels = imageChannels;
     this.inputBn = this.registerModule('input_bn', new BatchNorm2d(this.inChannels));
     let inChannels = this.inChannels;
@@ -55,6 +55,8 @@ export class SegNet extends Module {
       return new Sequential(...layers);
     });
     this.dec = this.registerModule('dec', new ModuleList(decoder));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { Conv2d, ConvTranspose2d, MaxPool2d, Module, ModuleList, Sequential, Upsample } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
 import { cat } from '../functional/concat.js';
-import { doubleConv, expectPoolableInput, positiveInt, zooOptions } from './blocks.js';
+import { applyInit, doubleConv, expectPoolableInput, positiveInt, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 
 export type UNetDecoder = 'transpose' | 'upsample';
@@ -41,7 +41,7 @@ export class UNet extends Module {
 
   constructor(opts: UNetOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels: imageChannels } = zooOptions('UNet', opts, { conv: 'regular', numClasses: 3 });
+    const { conv: kind, numClasses, inChannels: imageChannels, init } = zooOptions('UNet', opts, { conv: 'regular', numClasses: 3 });
     this.inChannels = imageChannels;
     const base = positiveInt('UNet', 'baseWidth', opts.baseWidth, 64);
     const decoder = opts.decoder ?? 'transpose';
@@ -57,6 +57,8 @@ export class UNet extends Module {
     this.up = this.registerModule('up', new ModuleList(levels.map((i) => upsampler(this.widths[i]!))));
     this.dec = this.registerModule('dec', new ModuleList(levels.map((i) => doubleConv(kind, 2 * this.widths[i]!, this.widths[i]!))));
     this.head = this.registerModule('head', new Conv2d(base, numClasses, 1));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {

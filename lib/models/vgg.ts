@@ -4,7 +4,7 @@ import { expectFloatTensor } from '../functional/validate.js';
 import type { Tensor } from '../tensor.js';
 import { Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
-import { conv3x3, positiveInt, zooOptions } from './blocks.js';
+import { applyInit, conv3x3, positiveInt, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 
 /** conv: 'regular' Conv2d or 'dsc' Keras-style SeparableConv2d for every conv (default 'regular'); numClasses default 10 (CIFAR-10). */
@@ -30,7 +30,7 @@ export class VGG extends Module {
 
   constructor(opts: VggOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels: imageChannels } = zooOptions('VGG', opts, { conv: 'regular', numClasses: 10 });
+    const { conv: kind, numClasses, inChannels: imageChannels, init } = zooOptions('VGG', opts, { conv: 'regular', numClasses: 10 });
     this.inChannels = imageChannels;
     this.inputSize = positiveInt('VGG', 'inputSize', opts.inputSize, 32);
     if (this.inputSize % 8 !== 0) throw invalidArg('VGG', 'options.inputSize', 'a multiple of 8 (three 2×2 pools)', String(opts.inputSize));
@@ -44,6 +44,8 @@ export class VGG extends Module {
     this.flatten = this.registerModule('flatten', new Flatten());
     const side = this.inputSize / 8;
     this.fc = this.registerModule('fc', new Linear(inChannels * side * side, numClasses));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {

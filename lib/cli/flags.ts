@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SepconvError } from '../errors.js';
 import { UsageError } from './command.js';
-import { CONVS, DATASETS, DEVICES, MODELS, OPTIMIZERS, PRESETS, SCHEDULERS } from '../train/config.js';
+import { CONVS, DATASETS, DEVICES, INITS, MODELS, OPTIMIZERS, PIXELS, PRESETS, SCHEDULERS } from '../train/config.js';
 import type { TrainOptions } from '../train/config.js';
 
 export type FlagKind = 'string' | 'number' | 'boolean';
@@ -32,6 +32,9 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
   'batch-size': { key: 'batchSize', kind: 'number', value: 'B', help: 'default 64' },
   lr: { key: 'lr', kind: 'number', value: 'LR', help: 'learning rate (default 0.001)' },
   optimizer: { key: 'optimizer', kind: 'string', value: choices(OPTIMIZERS), help: 'default adam' },
+  eps: { key: 'eps', kind: 'number', value: 'E', help: "Adam's epsilon (default 1e-8; keras-vgg: Keras' 1e-7)" },
+  init: { key: 'init', kind: 'string', value: choices(INITS), help: "parameter initialisation: PyTorch's or Keras' (glorot_uniform, zero biases) (default torch)" },
+  pixels: { key: 'pixels', kind: 'string', value: choices(PIXELS), help: 'network input: unit = [0, 1], raw = 0–255 as Keras\' CIFAR-10 VGG (default unit)' },
   momentum: { key: 'momentum', kind: 'number', value: 'M', help: 'SGD momentum (default 0.9)' },
   'weight-decay': { key: 'weightDecay', kind: 'number', value: 'WD', help: 'default 0' },
   scheduler: { key: 'scheduler', kind: 'string', value: choices(SCHEDULERS), help: 'per-epoch learning-rate schedule (default none)' },

@@ -73,7 +73,8 @@ Trains a model and writes config.json, metrics.jsonl/.csv, checkpoints (last.saf
 best.safetensors, resume.safetensors) and pictures (curves.png; masks.png and masks.gif for
 segmentation) to the output directory.
 
-Presets: keras-vgg (CIFAR-10, batch 128, 10 epochs, Adam 1e-3, no augmentation);
+Presets: keras-vgg (CIFAR-10, batch 128, 10 epochs, Adam 1e-3 with eps 1e-7, no augmentation,
+Keras' initialisation and raw 0–255 pixels, as the Keras reference);
 segnet-article (Pets 128×128, batch 64, 20 epochs, Adam 1e-3, flip + contrast 0.3,
 StepLR(7, 0.7) for regular, none for DSC). Validation is on the test split.
 

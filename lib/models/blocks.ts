@@ -21,6 +21,13 @@ export interface ZooOptions {
   inChannels?: number;
   /** Parameter initialisation: 'torch' (PyTorch's defaults, the default) or 'keras' (glorot_uniform kernels, zero biases). */
   init?: InitScheme;
+  /**
+   * Multiplies the input before the first layer, like Keras' Rescaling layer (default 1).
+   * 255 turns sepconv's [0, 1] images into the raw 0–255 pixels some reference experiments
+   * trained on (Keras' CIFAR-10 VGG); being part of the model, it applies in evaluation and
+   * inference as well.
+   */
+  inputScale?: number;
 }
 
 /** Checks the common options and applies the model's defaults. */
@@ -32,7 +39,19 @@ export function zooOptions(model: string, opts: ZooOptions, defaults: { conv: Co
     numClasses: positiveInt(model, 'numClasses', opts.numClasses, defaults.numClasses),
     inChannels: positiveInt(model, 'inChannels', opts.inChannels, 3),
     init: initScheme(model, 'options.init', opts.init),
+    inputScale: positiveNumber(model, 'inputScale', opts.inputScale, 1),
   };
+}
+
+function positiveNumber(model: string, argument: string, value: unknown, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalidArg(model, `options.${argument}`, 'a positive number', describe(value));
+  return v;
+}
+
+/** The input times a model's inputScale (the input itself, not a copy, at scale 1). */
+export function scaleInput(x: Tensor, inputScale: number): Tensor {
+  return inputScale === 1 ? x : x.mul(inputScale);
 }
 
 /**

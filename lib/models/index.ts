@@ -23,7 +23,7 @@ export type { MobileNetOptions } from './mobilenet.js';
 
 export interface ModelEntry {
   /** Builds the model; `conv` defaults to the model's own default (mobilenet: 'dsc', the rest 'regular'). */
-  build(opts: { conv?: ConvKind; numClasses?: number; inChannels?: number; init?: InitScheme }): TensorModule;
+  build(opts: { conv?: ConvKind; numClasses?: number; inChannels?: number; init?: InitScheme; inputScale?: number }): TensorModule;
   /** The input [C, H, W] the model is meant for (its dataset's). */
   defaultInput: readonly [number, number, number];
   task: 'classification' | 'segmentation';

@@ -14,7 +14,7 @@ import { loadTrainingState, saveTrainingState } from '../io/training-state.js';
 import type { OptimizerStateDict, SchedulerStateDict, LRScheduler } from '../optim/index.js';
 import { getRngState, manualSeed, setRngState, tensor, Tensor } from '../tensor.js';
 import type { RngState } from '../tensor.js';
-import { taskOf } from './config.js';
+import { inputScaleOf, taskOf } from './config.js';
 import type { TrainConfig } from './config.js';
 import { evalLoader, openRunData, trainLoader } from './data.js';
 import { accumulate, evaluateBatches, metricColumns, newTotals } from './epoch.js';
@@ -105,7 +105,7 @@ class Trainer {
 
   identity(epoch: number, step: number): CheckpointIdentity {
     const c = this.config;
-    return { model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes], epoch, step };
+    return { model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes], epoch, step, inputScale: inputScaleOf(c.pixels) };
   }
 
   // ---------------------------------------------------------------------------- checkpoints
@@ -356,7 +356,7 @@ export async function runFit(config: TrainConfig, mode: RunMode, context: JobCon
   if (config.threads !== null) native.setNumThreads(config.threads);
   const data = await openRunData(config, (message) => context.emit({ type: 'warning', message }));
   manualSeed(config.seed);
-  const model = buildModel(config.model, config.conv, data.classes.length);
+  const model = buildModel(config.model, config.conv, data.classes.length, { init: config.init, inputScale: inputScaleOf(config.pixels) });
   if (config.device === 'cuda') model.to('cuda');
   const optimizer = buildOptimizer(config, model);
   const scheduler = buildScheduler(config, optimizer);

@@ -9,6 +9,7 @@ import { SepconvError } from '../errors.js';
 import { load, loadMetadata, save } from '../io/checkpoint.js';
 import { MODELS as MODEL_ZOO } from '../models/index.js';
 import type { Module } from '../nn/module.js';
+import type { InitScheme } from '../nn/init.js';
 import { Adam, CosineAnnealingLR, SGD, StepLR } from '../optim/index.js';
 import type { LRScheduler } from '../optim/index.js';
 import type { Tensor } from '../tensor.js';
@@ -25,19 +26,21 @@ export interface CheckpointIdentity {
   classes: string[];
   epoch: number;
   step: number;
+  /** What the model multiplies its input by (255 for runs on raw pixels); absent in older files: 1. */
+  inputScale?: number;
 }
 
 export type Model = Module<[Tensor], Tensor>;
 export type TrainOptimizer = Adam | SGD;
 
-export function buildModel(model: ModelName, conv: ConvKind, numClasses: number): Model {
-  return MODEL_ZOO[model].build({ conv, numClasses }) as Model;
+export function buildModel(model: ModelName, conv: ConvKind, numClasses: number, opts: { init?: InitScheme; inputScale?: number } = {}): Model {
+  return MODEL_ZOO[model].build({ conv, numClasses, ...opts }) as Model;
 }
 
 export function buildOptimizer(config: TrainConfig, model: Model): TrainOptimizer {
   const params = model.parameters();
   return config.optimizer === 'adam'
-    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
+    ? new Adam(params, { lr: config.lr, eps: config.eps, weightDecay: config.weightDecay })
     : new SGD(params, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
 }
 
@@ -103,7 +106,7 @@ export function loadCheckpointModel(path: string, hints: CheckpointHints): { mod
     const classes = DATASET_CLASSES[dataset];
     identity = { model: hints.model, conv: hints.conv, dataset, numClasses: classes.length, classes, imageSize: hints.imageSize ?? (dataset === 'cifar10' ? 32 : 128), epoch: 0, step: 0 };
   }
-  const model = buildModel(identity.model, identity.conv, identity.numClasses);
+  const model = buildModel(identity.model, identity.conv, identity.numClasses, { inputScale: identity.inputScale ?? 1 });
   const tensors = load(path);
   try {
     model.loadStateDict(tensors);

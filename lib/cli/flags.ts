@@ -2,9 +2,7 @@
  * Command-line flags of the training commands: one table gives parsing, conversion to
  * `fit` options and the help text, so they cannot drift apart.
  */
-import { parseArgs } from 'node:util';
-import { SepconvError } from '../errors.js';
-import { UsageError } from './command.js';
+import { parseStrict, UsageError } from './command.js';
 import { CONVS, DATASETS, DEVICES, INITS, MODELS, OPTIMIZERS, PIXELS, PRESETS, SCHEDULERS } from '../train/config.js';
 import type { TrainOptions } from '../train/config.js';
 
@@ -69,15 +67,7 @@ export interface Parsed {
  */
 export function parseFlags(command: string, argv: readonly string[], flags: Record<string, Flag>, allowPositionals = false): Parsed {
   const spec = Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, { type: f.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]));
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals });
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
-    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
-    const reason = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new UsageError(`${reason}\n'sepconv ${command}' accepts: ${Object.keys(flags).map((n) => `--${n}`).join(', ')}`);
-  }
+  const parsed = parseStrict(command, argv, spec, allowPositionals);
   const options: Record<string, string | number | boolean> = {};
   for (const [name, raw] of Object.entries(parsed.values)) {
     const flag = flags[name]!;
@@ -99,12 +89,3 @@ export function flagsHelp(flags: Record<string, Flag>): string {
 
 export type TrainFlagOptions = TrainOptions & { resume?: string; overwrite?: boolean; help?: boolean };
 
-/** Runs `fn`, turning configuration errors (bad values, refused directories) into usage errors (exit 2). */
-export function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof SepconvError) throw new UsageError(err.message);
-    throw err;
-  }
-}

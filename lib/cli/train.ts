@@ -13,8 +13,9 @@ import type { FitResult } from '../train/events.js';
 import { startFit } from '../train/fit.js';
 import { ProgressPrinter } from '../train/progress.js';
 import { planRun } from '../train/rundir.js';
+import { asUsage } from './command.js';
 import type { CliIO, Command } from './command.js';
-import { asUsage, flagsHelp, HELP_FLAG, parseFlags, TRAIN_FLAGS } from './flags.js';
+import { flagsHelp, HELP_FLAG, parseFlags, TRAIN_FLAGS } from './flags.js';
 import type { TrainFlagOptions } from './flags.js';
 
 /** Exit codes of the training commands (0 and 2 as every command; 1 a failed run; 128 + N stopped by signal N: 130 Ctrl-C). */

@@ -103,9 +103,13 @@ class Trainer {
     return join(this.out, name);
   }
 
-  identity(epoch: number, step: number): CheckpointIdentity {
+  /** The identity of weights at a training position (the epoch being trained, steps done in it). */
+  identity(position: { epoch: number; step: number }): CheckpointIdentity {
     const c = this.config;
-    return { model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes], epoch, step, inputScale: inputScaleOf(c.pixels) };
+    return {
+      model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes],
+      epoch: position.epoch - 1, step: position.step, inputScale: inputScaleOf(c.pixels),
+    };
   }
 
   // ---------------------------------------------------------------------------- checkpoints
@@ -118,12 +122,12 @@ class Trainer {
     state.rng = getRngState();
     state.scheduler = this.scheduler?.stateDict() ?? null;
     saveTrainingState(this.path(RUN_FILES.resume), {
-      identity: { ...this.identity(state.epoch, state.step) },
+      identity: this.identity(state),
       training: { ...state },
       model: this.model.stateDict(),
       optimizer: this.optimizer.stateDict(),
     });
-    saveWeights(this.path(RUN_FILES.last), this.model, this.identity(state.epoch, state.step));
+    saveWeights(this.path(RUN_FILES.last), this.model, this.identity(state));
     this.savedAt = { epoch: state.epoch, step: state.step };
   }
 
@@ -336,7 +340,7 @@ class Trainer {
     Object.assign(state, { epoch: epoch + 1, step: 0, totals: null });
 
     await this.writeMetrics(state.rows);
-    if (improved) saveWeights(this.path(RUN_FILES.best), this.model, this.identity(epoch + 1, 0));
+    if (improved) saveWeights(this.path(RUN_FILES.best), this.model, this.identity(state));
     this.saveCheckpoint(state);
     await writeFileAtomic(this.path(RUN_FILES.curves), await renderCurves([{ label: '', color: '#4e79a7', rows: state.rows }], this.task));
     if (this.task === 'segmentation') await this.writeMasks(epoch, row);

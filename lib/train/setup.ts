@@ -24,7 +24,9 @@ export interface CheckpointIdentity {
   dataset: DatasetName;
   imageSize: number;
   classes: string[];
+  /** Epochs the weights have finished training (best.safetensors after epoch 3: 3). */
   epoch: number;
+  /** Steps of the following epoch already trained (0 at an epoch's end). */
   step: number;
   /** What the model multiplies its input by (255 for runs on raw pixels); absent in older files: 1. */
   inputScale?: number;

@@ -229,6 +229,15 @@ describe('sepconv eval and predict', () => {
     for (const key of ['loss', 'pixelAccuracy', 'meanIoU', 'iouPet']) expect(Number.isFinite(result.metrics[key]), key).toBe(true);
   });
 
+  it('takes resume.safetensors (a training state) as well as last.safetensors: the same weights, the same metrics', async () => {
+    const metricsOf = async (file: string) => {
+      const run = await sepconv(['eval', '--checkpoint', join(out('segnet-dsc'), file), '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout).metrics;
+    };
+    expect(await metricsOf('resume.safetensors')).toEqual(await metricsOf('last.safetensors'));
+  });
+
   it('writes a mask and an overlay per image for segmentation, at the image size', async () => {
     const image = join(root, 'photo.jpg');
     await sharp({ create: { width: 50, height: 40, channels: 3, background: '#c08040' } }).jpeg().toFile(image);

@@ -10,7 +10,7 @@ import { noGrad } from '../autograd/graph.js';
 import type { Device } from '../dtype.js';
 import { crossEntropy } from '../functional/index.js';
 import { native } from '../native.js';
-import { loadTrainingState, saveTrainingState } from '../io/training-state.js';
+import { disposeTrainingState, loadTrainingState, saveTrainingState } from '../io/training-state.js';
 import type { OptimizerStateDict, SchedulerStateDict, LRScheduler } from '../optim/index.js';
 import { getRngState, manualSeed, setRngState, tensor, Tensor } from '../tensor.js';
 import type { RngState } from '../tensor.js';
@@ -43,13 +43,6 @@ interface TrainingState {
   totals: EpochTotals | null;
   rng: RngState;
   scheduler: SchedulerStateDict | null;
-}
-
-/** Frees every tensor in a loaded state tree. */
-function disposeTree(value: unknown): void {
-  if (value instanceof Tensor) value.dispose();
-  else if (Array.isArray(value)) value.forEach(disposeTree);
-  else if (value !== null && typeof value === 'object') Object.values(value).forEach(disposeTree);
 }
 
 const SEPCONV_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -140,7 +133,7 @@ class Trainer {
       this.model.loadStateDict(saved.model);
       this.optimizer.loadStateDict(saved.optimizer);
     } finally {
-      disposeTree(saved);
+      disposeTrainingState(saved);
     }
     const state = saved.training;
     if (this.scheduler && state.scheduler) this.scheduler.loadStateDict(state.scheduler as SchedulerStateDict);

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { SepconvError } from '../errors.js';
 import { load, loadMetadata, save } from '../io/checkpoint.js';
+import { disposeTrainingState, isTrainingState, loadTrainingState } from '../io/training-state.js';
 import { MODELS as MODEL_ZOO } from '../models/index.js';
 import type { Module } from '../nn/module.js';
 import type { InitScheme } from '../nn/init.js';
@@ -59,10 +60,14 @@ export function saveWeights(path: string, model: Model, identity: CheckpointIden
   save(model.stateDict(), path, { metadata: { [IDENTITY_KEY]: JSON.stringify(identity) } });
 }
 
-/** A weights file's identity (header only), or null for a file without one (e.g. exported from PyTorch). */
+/**
+ * A weights file's identity (header only), or null for a file without one (e.g. exported
+ * from PyTorch). A run's resume.safetensors (a training state) carries it inside its state.
+ */
 export function readIdentity(path: string): CheckpointIdentity | null {
   if (!existsSync(path)) throw new SepconvError(`checkpoint ${path} does not exist`);
-  const text = loadMetadata(path)[IDENTITY_KEY];
+  const metadata = loadMetadata(path);
+  const text = isTrainingState(metadata) ? JSON.stringify((JSON.parse(metadata.state ?? '{}') as { identity?: unknown }).identity) : metadata[IDENTITY_KEY];
   if (text === undefined) return null;
   const identity = JSON.parse(text) as CheckpointIdentity;
   if (!MODELS.includes(identity.model) || !CONVS.includes(identity.conv))
@@ -109,11 +114,13 @@ export function loadCheckpointModel(path: string, hints: CheckpointHints): { mod
     identity = { model: hints.model, conv: hints.conv, dataset, numClasses: classes.length, classes, imageSize: hints.imageSize ?? (dataset === 'cifar10' ? 32 : 128), epoch: 0, step: 0 };
   }
   const model = buildModel(identity.model, identity.conv, identity.numClasses, { inputScale: identity.inputScale ?? 1 });
-  const tensors = load(path);
+  // last/best.safetensors are plain weights; resume.safetensors also holds optimizer state.
+  const trainingState = isTrainingState(loadMetadata(path));
+  const contents = trainingState ? loadTrainingState(path) : load(path);
   try {
-    model.loadStateDict(tensors);
+    model.loadStateDict((trainingState ? contents['model'] : contents) as Record<string, Tensor>);
   } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+    disposeTrainingState(contents);
   }
   return { model: model.eval(), identity };
 }

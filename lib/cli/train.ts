@@ -29,14 +29,16 @@ const exitCodeOf = (signal: StopSignal): number => 128 + constants.signals[signa
 
 /**
  * The command that runs `sepconv <args>` the way this process was started: through an npm
- * script (`npm run train:vgg -- …`), the installed bin (`sepconv …`) or node on the script.
+ * script (`npm run train:vgg -- …`), npx (`npx sepconv …`), the installed bin (`sepconv …`) or
+ * node on the script.
  */
 function sameInvocation(command: string, args: string): string {
   const script = process.env['npm_lifecycle_event'];
   const scriptLine = process.env['npm_lifecycle_script'] ?? '';
   if (script && /(^|\s)(sepconv|\S*cli\/index\.js)\s/.test(scriptLine)) return `npm run ${script} -- ${args}`;
   const entry = process.argv[1] ?? 'sepconv';
-  if (basename(entry) === 'sepconv') return `sepconv ${command} ${args}`;
+  // npm exec / npx sets npm_command=exec for the process it starts.
+  if (basename(entry) === 'sepconv') return `${process.env['npm_command'] === 'exec' ? 'npx ' : ''}sepconv ${command} ${args}`;
   const path = relative(process.cwd(), entry);
   return `node ${path.startsWith('..') ? entry : path} ${command} ${args}`;
 }
@@ -139,7 +141,8 @@ export const trainCommand: Command = {
   run: runTrain,
 };
 
-const { conv: _conv, ...COMPARE_FLAGS } = TRAIN_FLAGS;
+const { conv: _conv, ...TRAIN_FLAGS_BUT_CONV } = TRAIN_FLAGS;
+const COMPARE_FLAGS = { ...TRAIN_FLAGS_BUT_CONV, out: { ...TRAIN_FLAGS.out!, help: 'output directory (default runs/compare-<model>)' } };
 
 const COMPARE_HELP = `Usage: sepconv compare --model vgg|segnet [options]
 

@@ -3,8 +3,9 @@
  *
  * Memory is released deterministically by `dispose()`. Tensors created inside `scope(fn)`
  * (every `Module` call runs in one) are disposed when it returns, except what it returns;
- * tensors the autograd graph saved stay alive until backward has used them. A
- * FinalizationRegistry frees what escapes all of these when it is garbage-collected.
+ * tensors the autograd graph saved stay alive until backward has used them. What escapes
+ * all of these is freed by the native layer after its handle is garbage-collected, during
+ * later allocations (no event-loop turn needed; see native/addon/storage_handles.h).
  */
 import { arrayCtor, DEVICE_CODE, dtypeOfArray, dtypeSize, DTYPE_CODE, isDevice, isDType, isFloat } from './dtype.js';
 import type { AnyTypedArray, Device, DType, TypedArrayFor } from './dtype.js';
@@ -23,25 +24,18 @@ class Storage {
     readonly handle: StorageHandle,
     readonly bytes: number,
     readonly device: Device,
-  ) {
-    storageRegistry.register(this, handle, this);
-  }
+  ) {}
   retain(): void {
     this.refs++;
   }
   release(): void {
-    if (--this.refs === 0) {
-      storageRegistry.unregister(this);
-      native.free(this.handle);
-    }
+    if (--this.refs === 0) native.free(this.handle);
   }
   /** True when exactly one tensor object refers to this memory (safe to update in place). */
   get exclusive(): boolean {
     return this.refs === 1;
   }
 }
-
-const storageRegistry = new FinalizationRegistry<StorageHandle>((handle) => native.free(handle));
 
 // ---------------------------------------------------------------------------------- scopes
 

@@ -75,3 +75,20 @@ describe('storage handles', () => {
     native.free(reused);
   });
 });
+
+describe('the kernel thread pool', () => {
+  // Counts this process's OS threads (Linux /proc) around the first kernel that runs in parallel.
+  it.skipIf(process.platform !== 'linux')('starts its threads with the first parallel kernel, not when the addon loads', () => {
+    const script = `
+      import { readdirSync } from 'node:fs';
+      const threads = () => readdirSync('/proc/self/task').length;
+      const sc = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      sc.backend();
+      const loaded = threads();
+      const a = sc.randn([512, 512]);
+      sc.matmul(a, a);
+      console.log(JSON.stringify({ pool: sc.backend().threads, started: threads() - loaded }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, SEPCONV_NUM_THREADS: '4' } });
+    expect(JSON.parse(out)).toEqual({ pool: 4, started: 3 });
+  });
+});

@@ -42,15 +42,16 @@ Napi::Value StorageHandles::add(Napi::Env env, const Storage& storage) {
   slot.storage = storage;
   slot.live = true;
   ++live_;
-  auto handle = Napi::External<void>::New(env, reinterpret_cast<void*>(uintptr_t(key_of(index, slot.generation))));
-  handle.TypeTag(&kStorageHandleTag);
-  napi_status status = napi_create_reference(env, handle, 0, &slot.handle);
-  if (status != napi_ok) {
-    release(env, index);
-    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
-  }
   Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(storage.bytes));
-  return handle;
+  try {
+    auto handle = Napi::External<void>::New(env, reinterpret_cast<void*>(uintptr_t(key_of(index, slot.generation))));
+    handle.TypeTag(&kStorageHandleTag);
+    NAPI_THROW_IF_FAILED(env, napi_create_reference(env, handle, 0, &slot.handle), Napi::Value());
+    return handle;
+  } catch (...) {
+    release(env, index);
+    throw;
+  }
 }
 
 StorageHandles::Slot* StorageHandles::slot_of(const Napi::Value& handle, const char* what) {

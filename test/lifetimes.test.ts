@@ -1,9 +1,13 @@
 // Memory lifetimes without event-loop turns: explicit frees are immediate, and tensors nobody
 // disposed are freed after the garbage collector has seen them, even in a synchronous loop.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as sc from '../dist/index.js';
+import { tempDir } from './helpers/datasets.js';
 
 const loopScript = fileURLToPath(new URL('./fixtures/sync-training-loop.mjs', import.meta.url));
 
@@ -62,6 +66,22 @@ describe('storage handles', () => {
       expect(() => native.read(v as never, 0, 4)).toThrow("read: expected a storage handle (from this addon's alloc) but received another value");
       expect(() => native.free(v as never)).toThrow("free: expected a storage handle (from this addon's alloc) but received another value");
     }
+  });
+
+  // Node's headers sit beside its binary in a standard install (<prefix>/include/node).
+  const nodeHeaders = join(dirname(dirname(process.execPath)), 'include', 'node');
+  const compiler = spawnSync('cc', ['--version']).status === 0;
+  if (!compiler || !existsSync(join(nodeHeaders, 'node_api.h')))
+    console.warn(`skipping the foreign-External test: needs a C compiler (cc) and Node's headers at ${nodeHeaders}`);
+  it.skipIf(!compiler || !existsSync(join(nodeHeaders, 'node_api.h')))('refuses an External made by another addon (its type tag is missing)', async () => {
+    const built = join(await tempDir('foreign-addon'), 'foreign.node');
+    const source = fileURLToPath(new URL('./fixtures/foreign-external.c', import.meta.url));
+    execFileSync('cc', ['-shared', '-fPIC', `-I${nodeHeaders}`, source, '-o', built]);
+    const foreign = createRequire(import.meta.url)(built) as { makeExternal(): unknown };
+    const { native } = await import('../dist/native.js');
+    const external = foreign.makeExternal();
+    expect(() => native.read(external as never, 0, 4)).toThrow("read: expected a storage handle (from this addon's alloc) but received another value");
+    expect(() => native.run(0, [external as never], new Float64Array(native.metaStride), new Float64Array(0), 1)).toThrow("expected a storage handle (from this addon's alloc) but received another value");
   });
 
   it('a freed handle stays refused after its slot is reused', async () => {

@@ -19,8 +19,8 @@ const min = (xs: number[]) => Math.min(...xs);
 const max = (xs: number[]) => Math.max(...xs);
 
 describe('a synchronous training loop', () => {
-  // Before the fix the loop kept ~1.5 KB of native memory per step (its logits and loss,
-  // waiting for FinalizationRegistry clean-ups that never ran) and ~10 KB of RSS (one
+  // Before the fix this loop kept ~1.5 KB of native memory per step (its logits and loss,
+  // waiting for FinalizationRegistry clean-ups that never ran) and ~15 KB of RSS (one
   // pending External finalizer per tensor it made): +1.5 MB native, +15 MB RSS per 1000 steps.
   it("keeps native memory flat and RSS bounded over 3000 steps of the README's loop", () => {
     const steps = 3000;
@@ -33,7 +33,8 @@ describe('a synchronous training loop', () => {
     // tooth: compare its floor and its peak between the middle and the last thousand steps.
     expect(min(last) - min(middle)).toBeLessThanOrEqual(16 * 1024);
     expect(max(last) - max(middle)).toBeLessThanOrEqual(64 * 1024);
-    expect(rss[steps - 1]! / rss[third]!).toBeLessThan(1.05);
+    // RSS settles over the first ~2000 steps (V8's heap sizing); the leak grew it ~20% per 1500.
+    expect(rss[steps - 1]! / rss[steps / 2]!).toBeLessThan(1.05);
   });
 
   it('holds exactly the same native memory after every step when each step runs in sc.scope', () => {

@@ -7,6 +7,7 @@
  * x.mul(x).sum().backward();
  * console.log(x.grad!.toArray()); // 2 * x
  */
+import './tensor-methods.js'; // attaches Tensor#add, #sum, #backward, … (before anything runs)
 import { native } from './native.js';
 import type { BackendInfo, MemoryStats } from './native.js';
 import { requireCuda } from './tensor.js';

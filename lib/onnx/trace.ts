@@ -132,7 +132,7 @@ export function traceModel(model: AnyModule, inputShape: readonly number[]): Tra
     values.set(output, result);
   };
 
-  const input = zeros(inputShape);
+  const input = zeros(inputShape, { device: model.device });
   graph.unique(INPUT_NAME);
   graph.unique('output'); // kept free for the public output name
   values.set(input, { name: INPUT_NAME, shape: input.shape });

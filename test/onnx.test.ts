@@ -175,7 +175,11 @@ describe('sc.onnx.export: user modules', () => {
       sc.manualSeed(4);
       const model = new UserNet();
       calibrate(model, [4, 3, 12, 12]);
+      // Exported from training mode, it must still be the eval-mode network (running statistics, no dropout).
+      model.train();
       const result = sc.onnx.export(model, { inputShape: [2, 3, 12, 12], opset });
+      expect(model.drop.training).toBe(true);
+      model.eval();
       expect(result.outputs.map((o) => [o.name, o.elemType, o.dims])).toEqual([
         ['logits', 'float32', ['batch', 5]],
         ['resized', 'float32', ['batch', 8, 10, 9]],

@@ -243,6 +243,12 @@ describe('sc.onnx.export: user modules', () => {
     expect(() => sc.onnx.export(model, { inputShape: [1, 3, 8, 8], opset: 12 })).toThrow("sc.onnx.export: expected an integer from 13 to 21 for options.opset but received 12");
     expect(() => sc.onnx.export(model, { inputShape: [1, 3, -8] })).toThrow(/options\.inputShape/);
     expect(() => sc.onnx.export({} as never, { inputShape: [1] })).toThrow('sc.onnx.export: expected an sc.nn.Module for model but received an object');
+    class Counter extends sc.nn.Module<[sc.Tensor], number> {
+      forward(x: sc.Tensor): number {
+        return x.numel;
+      }
+    }
+    expect(() => sc.onnx.export(new Counter(), { inputShape: [1, 3] })).toThrow(/^sc\.onnx\.export: Counter returned .*3.*; ONNX export needs a Tensor, or an array or object of Tensors$/);
     expect(() => sc.onnx.export(model, { inputShape: [1, 3, 16, 16] })).toThrow('VGG: expected a [N, 3, 8, 8] tensor (fc takes 256 features) for input but received shape [1, 3, 16, 16]');
   });
 });

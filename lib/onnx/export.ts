@@ -34,8 +34,9 @@ export interface OnnxExportOptions {
 export interface OnnxExportResult {
   /** The ModelProto bytes (what `path` holds when given). */
   bytes: Uint8Array;
-  /** ONNX node count, and how many BatchNorms went into convs. */
+  /** ONNX nodes in the graph. */
   nodes: number;
+  /** BatchNorms that went into the conv before them. */
   foldedBatchNorms: number;
   inputs: ValueInfo[];
   outputs: ValueInfo[];

@@ -8,7 +8,7 @@
  * module (its path and class) whose forward produced it.
  */
 import { noGrad, withOpObserver } from '../autograd/graph.js';
-import { opError, shapeStr } from '../errors.js';
+import { describe, opError, shapeStr } from '../errors.js';
 import { withTracer } from '../nn/module.js';
 import type { AnyModule, CallTracer } from '../nn/module.js';
 import { Tensor, zeros } from '../tensor.js';
@@ -54,7 +54,7 @@ export function traceModel(model: AnyModule, inputShape: readonly number[]): Tra
   const stack: Frame[] = [];
   let insideConverted = 0;
 
-  const label = (m: AnyModule): string => `'${paths.get(m) ?? m.path}' (${m.constructor.name})`;
+  const label = (m: AnyModule): string => (m === model ? m.constructor.name : `'${paths.get(m) ?? m.path}' (${m.constructor.name})`);
   const running = (): AnyModule => stack.at(-1)?.module ?? model;
 
   /** The value of a tensor an op or layer reads; parameters become initializers. */
@@ -138,7 +138,7 @@ export function traceModel(model: AnyModule, inputShape: readonly number[]): Tra
   values.set(input, { name: INPUT_NAME, shape: input.shape });
   try {
     const output = withTracer(tracer, () => withOpObserver(observe, () => noGrad(() => model.call(input))));
-    return { graph, outputs: namedOutputs(output).map(([name, t]) => ({ name, value: valueOf(t, `the output '${name}' of ${label(model)}`) })) };
+    return { graph, outputs: namedOutputs(output, label(model)).map(([name, t]) => ({ name, value: valueOf(t, `the output '${name}' of ${label(model)}`) })) };
   } finally {
     input.dispose();
   }
@@ -149,8 +149,10 @@ function catAxis(inputs: readonly ValueRef[], output: readonly number[]): number
   return output.findIndex((size, d) => size === inputs.reduce((n, v) => n + v.shape[d]!, 0) && inputs.every((v) => v.shape.every((s, j) => j === d || s === output[j])));
 }
 
-function namedOutputs(output: unknown): [string, Tensor][] {
+function namedOutputs(output: unknown, model: string): [string, Tensor][] {
   if (output instanceof Tensor) return [['output', output]];
-  if (Array.isArray(output)) return output.map((t, i) => [`output_${i}`, t as Tensor]);
-  return Object.entries(output as Record<string, Tensor>);
+  const entries: [string, unknown][] = Array.isArray(output) ? output.map((t, i) => [`output_${i}`, t]) : output !== null && typeof output === 'object' ? Object.entries(output) : [];
+  if (entries.length === 0 || !entries.every(([, t]) => t instanceof Tensor))
+    throw opError(OP, `${model} returned ${describe(output)}; ONNX export needs a Tensor, or an array or object of Tensors`);
+  return entries as [string, Tensor][];
 }

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as sc from '../dist/index.js';
+import { modelProto } from '../dist/onnx/proto.js';
 import { saveWeights } from '../dist/train/setup.js';
+import { compileSchema, PROTO_PATH, SCHEMA_PATH } from '../scripts/onnx-schema.mjs';
 
 // The references run sepconv's im2col convs: Winograd's float32 rounding (~1e-5 per layer)
 // can flip a max pool's choice between two near-equal values, and SegNet's unpool then moves a
@@ -126,6 +127,10 @@ describe('sc.onnx.export: the zoo in onnxruntime', () => {
     expect(kept.foldedBatchNorms).toBe(0);
     const folded = sc.onnx.export(model, { inputShape: [1, 3, 32, 32] });
     expect(kept.nodes - folded.nodes).toBe(27);
+  });
+
+  it('writes with the schema compiled from the official onnx.proto (schema.ts is current)', () => {
+    expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(compileSchema(readFileSync(PROTO_PATH, 'utf8')));
   });
 
   it('restores training mode and writes the file atomically at path', () => {
@@ -274,9 +279,8 @@ describe('sepconv export', () => {
     const x = sc.randn([2, 3, 16, 16]);
     const got = await runOnnx(readFileSync(out), x);
     expect(relativeError(got['output']!, sc.noGrad(() => model.call(x)))).toBeLessThan(1e-4);
-    // The class names travel in metadata_props (onnxruntime-node does not expose them: read the proto).
-    const root = protobuf.parse(readFileSync(new URL('../lib/onnx/onnx.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
-    const proto = root.lookupType('onnx.ModelProto').decode(readFileSync(out)) as unknown as { metadata_props: { key: string; value: string }[] };
+    // The class names travel in metadata_props (onnxruntime-node does not expose them: decode the file).
+    const proto = modelProto().decode(readFileSync(out)) as unknown as { metadata_props: { key: string; value: string }[] };
     const classes = proto.metadata_props.find((p) => p.key === 'classes');
     expect(JSON.parse(classes!.value)).toEqual(['pet', 'background', 'border']);
   });

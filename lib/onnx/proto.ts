@@ -1,10 +1,11 @@
 /**
  * Serialises a built graph as an ONNX ModelProto with protobufjs and the official schema
- * (`onnx.proto`, copied verbatim from the ONNX repository next to this file).
+ * (`onnx.proto`, copied verbatim from the ONNX repository next to this file, compiled to
+ * `schema.ts` by scripts/onnx-schema.mjs).
  */
-import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
+import { ONNX_SCHEMA } from './schema.js';
 import type { AttributeValue, GraphBuilder, Initializer } from './graph.js';
 
 /** TensorProto.DataType. */
@@ -32,12 +33,9 @@ export interface ModelInfo {
 
 let modelType: protobuf.Type | null = null;
 
-function modelProto(): protobuf.Type {
-  if (modelType === null) {
-    // From dist/onnx/ or lib/onnx/ alike: the schema ships in lib/onnx/ (package `files`).
-    const text = readFileSync(new URL('../../lib/onnx/onnx.proto', import.meta.url), 'utf8');
-    modelType = protobuf.parse(text, { keepCase: true }).root.lookupType('onnx.ModelProto');
-  }
+/** The onnx.ModelProto message type. */
+export function modelProto(): protobuf.Type {
+  modelType ??= protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
   return modelType;
 }
 

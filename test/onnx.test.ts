@@ -285,6 +285,21 @@ describe('sepconv export', () => {
     expect(JSON.parse(classes!.value)).toEqual(['pet', 'background', 'border']);
   });
 
+  it('takes --model and --conv for a checkpoint without sepconv metadata (e.g. from PyTorch)', async () => {
+    sc.manualSeed(6);
+    const model = sc.models.vgg({ conv: 'dsc' });
+    calibrate(model, [2, 3, 32, 32], true);
+    const checkpoint = join(dir, 'plain.safetensors');
+    sc.save(model.stateDict(), checkpoint);
+    const out = join(dir, 'plain.onnx');
+    expect(sepconv('export', '--checkpoint', checkpoint, '--out', out)).toMatchObject({ code: 1, stderr: expect.stringContaining('pass --model and --conv') });
+    const r = sepconv('export', '--checkpoint', checkpoint, '--out', out, '--model', 'vgg', '--conv', 'dsc', '--keep-batchnorm', '--opset', '13');
+    expect(r.stdout).toContain('vgg (dsc), opset 13');
+    const x = sc.randn([2, 3, 32, 32]);
+    const got = await runOnnx(readFileSync(out), x);
+    expect(relativeError(got['output']!, sc.noGrad(() => model.call(x)))).toBeLessThan(1e-4);
+  });
+
   it('refuses other formats, opsets and missing flags with exit code 2', () => {
     expect(sepconv('export', '--checkpoint', 'x', '--out', 'y', '--format', 'tflite')).toMatchObject({ code: 2, stderr: expect.stringContaining("--format 'tflite' is not one of: onnx") });
     expect(sepconv('export', '--checkpoint', 'x', '--out', 'y', '--opset', '11')).toMatchObject({ code: 2, stderr: expect.stringContaining('--opset 11 is not supported: give 13 to 21') });

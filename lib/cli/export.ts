@@ -32,8 +32,8 @@ Options:
   --opset N                ONNX opset, ${OPSETS[0]} to ${OPSETS.at(-1)} (default ${DEFAULT_OPSET})
   --image-size S           input H = W (default: the checkpoint's training size)
   --keep-batchnorm         keep BatchNormalization nodes instead of folding them into convs
-  --model ${MODEL_NAMES.join('|')}   only for files without sepconv metadata
-  --conv ${CONVS.join('|')}            only for files without sepconv metadata
+  --model NAME             ${MODEL_NAMES.join(', ')}: only for files without sepconv metadata
+  --conv KIND              ${CONVS.join(', ')}: only for files without sepconv metadata
   -h, --help               this text
 
 Example:

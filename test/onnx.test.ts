@@ -292,7 +292,7 @@ describe('sepconv export', () => {
     const checkpoint = join(dir, 'plain.safetensors');
     sc.save(model.stateDict(), checkpoint);
     const out = join(dir, 'plain.onnx');
-    expect(sepconv('export', '--checkpoint', checkpoint, '--out', out)).toMatchObject({ code: 1, stderr: expect.stringContaining('pass --model and --conv') });
+    expect(sepconv('export', '--checkpoint', checkpoint, '--out', out)).toMatchObject({ code: 1, stderr: expect.stringContaining('does not say which network it holds') });
     const r = sepconv('export', '--checkpoint', checkpoint, '--out', out, '--model', 'vgg', '--conv', 'dsc', '--keep-batchnorm', '--opset', '13');
     expect(r.stdout).toContain('vgg (dsc), opset 13');
     const x = sc.randn([2, 3, 32, 32]);

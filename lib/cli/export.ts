@@ -1,5 +1,4 @@
 /** `sepconv export`: a checkpoint as an ONNX model. */
-import { MODELS } from '../models/index.js';
 import type { ConvKind, ModelName } from '../models/index.js';
 import { DEFAULT_OPSET, exportOnnx, OPSETS } from '../onnx/export.js';
 import { CONVS, MODELS as MODEL_NAMES } from '../train/config.js';
@@ -55,8 +54,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     model: values.model === undefined ? undefined : choice<ModelName>('model', values.model, MODEL_NAMES),
     conv: values.conv === undefined ? undefined : choice<ConvKind>('conv', values.conv, CONVS),
   };
-  const { model, identity } = loadCheckpointModel(values.checkpoint, hints);
-  const [channels] = MODELS[identity.model].defaultInput;
+  const { model, identity } = await loadCheckpointModel(values.checkpoint, hints);
+  const channels = 3; // checkpoints hold RGB networks (buildModel's default)
   const size = imageSize ?? identity.imageSize;
   const result = exportOnnx(model, {
     inputShape: [1, channels, size, size],

@@ -204,6 +204,20 @@ describe('sc.onnx.export: user modules', () => {
       }
     });
 
+  it('Resize samples as sepconv does: down and up, to size 1, non-integer scale factors', async () => {
+    const layers = [
+      ...[[10, 7], [1, 1], [5, 17]].map((size) => new sc.nn.Upsample({ size: size as [number, number], mode: 'bilinear' })),
+      new sc.nn.Upsample({ size: [1, 3], mode: 'bilinear', alignCorners: true }),
+      new sc.nn.Upsample({ size: [5, 17] }),
+      ...[1.5, 0.5, 3].flatMap((scaleFactor) => [new sc.nn.Upsample({ scaleFactor }), new sc.nn.Upsample({ scaleFactor, mode: 'bilinear' })]),
+    ];
+    for (const layer of layers) {
+      const x = sc.randn([2, 2, 13, 11]);
+      const got = await runOnnx(sc.onnx.export(layer, { inputShape: [1, 2, 13, 11] }).bytes, x);
+      expect(relativeError(got['output']!, sc.noGrad(() => layer.call(x))), layer.toString()).toBeLessThan(1e-5);
+    }
+  });
+
   it('an unsupported layer or op is an Error naming its path and class', () => {
     class Swish extends sc.nn.Layer {
       outputShape(input: sc.Shape): number[] {

@@ -129,6 +129,22 @@ describe('sc.onnx.export: the zoo in onnxruntime', () => {
     expect(kept.nodes - folded.nodes).toBe(27);
   });
 
+  it('writes depthwise convs as Conv with group = C and a SeparableConv2d as its two Convs', () => {
+    type Node = { op_type: string; name: string; attribute: { name: string; i?: number | { toNumber(): number } }[] };
+    const nodes = (model: sc.nn.AnyModule, shape: number[]): Node[] =>
+      (modelProto().decode(sc.onnx.export(model, { inputShape: shape }).bytes) as unknown as { graph: { node: Node[] } }).graph.node;
+    const group = (n: Node): number => Number(n.attribute.find((a) => a.name === 'group')?.i ?? 1);
+    const mobile = nodes(sc.models.mobilenet({ conv: 'dsc', widthMultiplier: 0.25 }), [1, 3, 32, 32]);
+    expect(mobile.filter((n) => n.name === 'features.1.0').map((n) => [n.op_type, group(n)])).toEqual([['Conv', 8]]);
+    expect(mobile.filter((n) => n.op_type === 'Conv' && group(n) > 1)).toHaveLength(13);
+    const vgg = nodes(sc.models.vgg({ conv: 'dsc', inputSize: 8 }), [1, 3, 8, 8]);
+    expect(vgg.filter((n) => n.name.startsWith('features.0.')).map((n) => [n.name, n.op_type, group(n)])).toEqual([
+      ['features.0.depthwise', 'Conv', 3],
+      ['features.0.pointwise', 'Conv', 1],
+    ]);
+    expect(new Set(vgg.map((n) => n.op_type))).toEqual(new Set(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm']));
+  });
+
   it('writes with the schema compiled from the official onnx.proto (schema.ts is current)', () => {
     expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(compileSchema(readFileSync(PROTO_PATH, 'utf8')));
   });

@@ -220,6 +220,23 @@ describe('sc.onnx.export: user modules', () => {
       }
     });
 
+  it('names outputs by their keys, also the input itself, a tensor returned twice, a key equal to a layer path', async () => {
+    class Outputs extends sc.nn.Module<[sc.Tensor], Record<string, sc.Tensor>> {
+      readonly fc = this.registerModule('fc', new sc.nn.Linear(4, 3));
+      forward(x: sc.Tensor): Record<string, sc.Tensor> {
+        const y = this.fc.call(x);
+        return { fc: x, logits: y, again: y };
+      }
+    }
+    const model = new Outputs();
+    const result = sc.onnx.export(model, { inputShape: [1, 4] });
+    expect(result.outputs.map((o) => [o.name, o.dims])).toEqual([['fc', ['batch', 4]], ['logits', ['batch', 3]], ['again', ['batch', 3]]]);
+    const x = sc.randn([2, 4]);
+    const want = sc.noGrad(() => model.call(x));
+    const got = await runOnnx(result.bytes, x);
+    for (const key of ['fc', 'logits', 'again']) expect(relativeError(got[key]!, want[key]!), key).toBeLessThan(1e-6);
+  });
+
   it('Resize samples as sepconv does: down and up, to size 1, non-integer scale factors', async () => {
     const layers = [
       ...[[10, 7], [1, 1], [5, 17]].map((size) => new sc.nn.Upsample({ size: size as [number, number], mode: 'bilinear' })),

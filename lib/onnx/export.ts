@@ -98,7 +98,7 @@ export function exportOnnx(model: AnyModule, options: OnnxExportOptions): OnnxEx
       throw opError(OP, "the model's graph changes with the batch size; ONNX export needs one that does not");
     const graph = trace.graph;
     const outputs = outputInfos(trace, probe, shape[0]!);
-    for (const [i, { name, value }] of trace.outputs.entries()) publishOutput(trace, name, value, i);
+    publishOutputs(trace);
     const folded = options.foldBatchNorm === false ? 0 : noGrad(() => foldBatchNorms(graph, new Set(outputs.map((o) => o.name))));
     const inputs: ValueInfo[] = [{ name: INPUT_NAME, elemType: 'float32', dims: ['batch', ...shape.slice(1)] }];
     const bytes = encodeModel(graph, { graphName: model.constructor.name, opset, irVersion: IR_VERSION[opset]!, inputs, outputs, metadata: options.metadata ?? {} });
@@ -111,18 +111,23 @@ export function exportOnnx(model: AnyModule, options: OnnxExportOptions): OnnxEx
 }
 
 /**
- * Gives an output value its public name: renames the node output, or adds an Identity when
- * the value is the input or already published. MaxPool indices leave in sepconv's (and
- * PyTorch's) convention: per H×W plane (i mod H·W), int32.
+ * Gives the outputs their public names: a node's output is renamed; the input, or a value
+ * already published under another name, goes through an Identity. MaxPool indices leave in
+ * sepconv's (and PyTorch's) convention: per H×W plane (i mod H·W), int32.
  */
-function publishOutput(trace: Trace, name: string, value: { name: string; planeSize?: number }, index: number): void {
+function publishOutputs(trace: Trace): void {
   const g = trace.graph;
-  if (value.planeSize !== undefined) {
-    const [within] = g.node('Mod', `${name}.within_plane`, [value.name, g.int64Constant(`${name}.plane`, [value.planeSize], [])]);
-    g.node('Cast', name, [within!], { to: 6 });
-    return;
+  const published = new Map<string, string>();
+  for (const { name, value } of trace.outputs) {
+    const source = g.current(value.name);
+    if (value.planeSize !== undefined) {
+      const [within] = g.node('Mod', `${name}.within_plane`, [published.get(source) ?? source, g.int64Constant(`${name}.plane`, [value.planeSize], [])]);
+      g.publish(g.node('Cast', `${name}.int32`, [within!], { to: 6 })[0]!, name);
+    } else if (source === INPUT_NAME || published.has(source)) {
+      g.publish(g.node('Identity', `${name}.identity`, [published.get(source) ?? source])[0]!, name);
+    } else {
+      g.publish(source, name);
+      published.set(source, name);
+    }
   }
-  const taken = value.name === INPUT_NAME || trace.outputs.slice(0, index).some((o) => o.value.name === value.name);
-  if (taken) g.node('Identity', name, [value.name]);
-  else g.renameValue(value.name, name);
 }

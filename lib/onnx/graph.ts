@@ -39,6 +39,7 @@ export class GraphBuilder {
   readonly owned: Tensor[] = [];
   private readonly names = new Set<string>();
   private readonly paramInitializers = new Map<Tensor, string>();
+  private readonly moved = new Map<string, string>();
 
   /** `paramNames`: the model's parameters and buffers by their state-dict names. */
   constructor(private readonly paramNames: ReadonlyMap<Tensor, string>) {}
@@ -88,9 +89,27 @@ export class GraphBuilder {
     return outputs;
   }
 
-  /** Renames a value everywhere (to give graph outputs their public names). */
-  renameValue(from: string, to: string): void {
+  /**
+   * Gives value `from` the exact name `to` (a graph output's public name); a value already
+   * called `to` (a layer at that path) is renamed out of the way first.
+   */
+  publish(from: string, to: string): void {
+    if (from === to) return;
+    if (this.nodes.some((n) => n.outputs.includes(to))) {
+      const away = this.unique(to);
+      this.rename(to, away);
+      this.moved.set(to, away);
+    }
     this.names.add(to);
+    this.rename(from, to);
+  }
+
+  /** The current name of a value named `name` before `publish` moved it out of the way. */
+  current(name: string): string {
+    return this.moved.get(name) ?? name;
+  }
+
+  private rename(from: string, to: string): void {
     for (const node of this.nodes) {
       node.inputs = node.inputs.map((n) => (n === from ? to : n));
       node.outputs = node.outputs.map((n) => (n === from ? to : n));

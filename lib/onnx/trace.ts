@@ -134,7 +134,6 @@ export function traceModel(model: AnyModule, inputShape: readonly number[]): Tra
 
   const input = zeros(inputShape, { device: model.device });
   graph.unique(INPUT_NAME);
-  graph.unique('output'); // kept free for the public output name
   values.set(input, { name: INPUT_NAME, shape: input.shape });
   try {
     const output = withTracer(tracer, () => withOpObserver(observe, () => noGrad(() => model.call(input))));

@@ -281,7 +281,7 @@ describe('sc.onnx.export: user modules', () => {
       "sc.onnx.export: '1.1' (Swish) cannot be exported to ONNX: its forward calls 'softmax', which the exporter cannot express (between layers it supports cat, relu, reshape, add, sub, mul, div)",
     );
     expect(() => sc.onnx.export(net(new Halve()), { inputShape: [1, 3, 8, 8] })).toThrow(
-      "sc.onnx.export: '1.1' (Halve) cannot be exported to ONNX: its forward calls 'mul' with a number operand (the exporter supports tensor operands only)",
+      /^sc\.onnx\.export: '1\.1' \(Halve\) cannot be exported to ONNX: its forward calls '\w+' with a number operand \(the exporter supports tensor operands only\)$/,
     );
     expect(() => sc.onnx.export(net(new Detached()), { inputShape: [1, 3, 8, 8] })).toThrow(
       /^sc\.onnx\.export: '1\.1' \(Detached\) cannot be exported to ONNX: its output was computed by operations the exporter cannot see \(it is not one of the supported layers Conv2d, /,

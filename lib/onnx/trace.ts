@@ -37,6 +37,7 @@ interface Frame {
 
 const BINARY_OPS: Record<string, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' };
 const GLUE_OPS = ['cat', 'relu', 'reshape', ...Object.keys(BINARY_OPS)];
+const NUMBER_OPERAND = ' with a number operand (the exporter supports tensor operands only)';
 
 function tensorsIn(value: unknown): Tensor[] {
   if (value instanceof Tensor) return [value];
@@ -117,6 +118,8 @@ export function traceModel(model: AnyModule, inputShape: readonly number[]): Tra
     const module = running();
     const name = `${paths.get(module) ?? module.path}.${op}`;
     const unsupported = (why: string): Error => opError(OP, `${label(module)} cannot be exported to ONNX: its forward calls '${op}'${why}`);
+    // Arithmetic with a number records one input (and, where recorded as 'affine', its own name).
+    if (op === 'affine') throw unsupported(NUMBER_OPERAND);
     if (!GLUE_OPS.includes(op)) throw unsupported(`, which the exporter cannot express (between layers it supports ${GLUE_OPS.join(', ')})`);
     const args = inputs.filter((t): t is Tensor => t !== null).map((t) => valueOf(t, `'${op}' in ${label(module)}`));
     let result: ValueRef;
@@ -126,7 +129,7 @@ export function traceModel(model: AnyModule, inputShape: readonly number[]): Tra
       if (args.length === 1) result = args[0]!;
       else result = { name: graph.node('Concat', name, args.map((a) => a.name), { axis: catAxis(args, output.shape) })[0]!, shape: output.shape };
     } else {
-      if (args.length !== 2) throw unsupported(' with a number operand (the exporter supports tensor operands only)');
+      if (args.length !== 2) throw unsupported(NUMBER_OPERAND);
       result = { name: graph.node(BINARY_OPS[op]!, name, args.map((a) => a.name))[0]!, shape: output.shape };
     }
     values.set(output, result);

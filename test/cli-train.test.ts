@@ -190,7 +190,7 @@ describe('refusals', () => {
       expect(device.stderr.split('\n')[0]).toMatch(/^sepconv train: --device cuda: (this build has no usable CUDA backend|no CUDA device is visible).*; use --device cpu$/);
     }
     const command = await sepconv(['fit']);
-    expect([command.code, command.stderr.split('\n')[0]]).toEqual([2, "sepconv: unknown command 'fit'; commands: summary, train, compare, eval, predict"]);
+    expect([command.code, command.stderr.split('\n')[0]]).toEqual([2, "sepconv: unknown command 'fit'; commands: summary, train, compare, eval, predict, export"]);
     const missing = await sepconv(['train', '--model', 'vgg', '--data-dir', join(root, 'nowhere'), '--out', out('no-data')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`CIFAR-10 not found: looked for ${join(root, 'nowhere', 'cifar-10-batches-bin')}`);

@@ -37,6 +37,7 @@ export type { SaveOptions, StateDict } from './io/checkpoint.js';
 export { saveTrainingState, loadTrainingState } from './io/training-state.js';
 export type { StateValue, TrainingState } from './io/training-state.js';
 export * as train from './train/index.js';
+export * as infer from './infer/index.js';
 export type { BackendInfo, CudaDeviceInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`, plus the CUDA device or why there is none. */

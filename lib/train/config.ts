@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { SepconvError } from '../errors.js';
 import type { Task } from './pictures.js';
+import { isModuleSpec, moduleLabel, resolveModuleSpec } from './user-module.js';
+import type { ModuleSpec, ResolvedModuleSpec } from './user-module.js';
 
 export const MODELS = ['vgg', 'segnet', 'unet', 'mobilenet'] as const;
 export const CONVS = ['regular', 'dsc'] as const;
@@ -22,9 +24,11 @@ export type DatasetName = (typeof DATASETS)[number];
 /** Everything that defines a run; `config.json` holds it with machine details added. */
 export interface TrainConfig {
   preset: (typeof PRESETS)[number] | null;
-  model: ModelName;
+  /** A zoo model, or a user's nn.Module built by a module export (see ModuleSpec). */
+  model: ModelName | ResolvedModuleSpec;
   conv: ConvKind;
-  dataset: DatasetName;
+  /** A built-in data set, or a user's built by a module export: `{ train, val, classes, imageShape }`. */
+  dataset: DatasetName | ResolvedModuleSpec;
   /** The folder holding the data set, or null to look in $SEPCONV_DATA, then ./datasets. */
   dataDir: string | null;
   epochs: number;
@@ -57,7 +61,8 @@ export interface TrainConfig {
   out: string;
 }
 
-export type TrainOptions = Partial<TrainConfig>;
+/** What a user may give: a TrainConfig's fields, with models and datasets as module specs. */
+export type TrainOptions = Partial<Omit<TrainConfig, 'model' | 'dataset'>> & { model?: ModelName | ModuleSpec; dataset?: DatasetName | ModuleSpec };
 
 const TASK_OF_DATASET: Record<DatasetName, Task> = { cifar10: 'classification', pets: 'segmentation' };
 const TASK_OF_MODEL: Record<ModelName, Task> = { vgg: 'classification', mobilenet: 'classification', segnet: 'segmentation', unet: 'segmentation' };
@@ -140,13 +145,18 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrainOptions;
   const o: TrainOptions = { ...(preset ? presetValues(preset, conv) : {}), ...given };
 
-  const model = oneOf(flagName('model'), o.model ?? 'vgg', MODELS);
-  const dataset = oneOf(flagName('dataset'), o.dataset ?? DEFAULT_DATASET[TASK_OF_MODEL[model]], DATASETS);
-  if (TASK_OF_MODEL[model] !== TASK_OF_DATASET[dataset])
+  const model = isModuleSpec(o.model) ? resolveModuleSpec('model', o.model) : oneOf(flagName('model'), o.model ?? 'vgg', MODELS);
+  if (typeof model !== 'string' && o.dataset === undefined)
+    throw configError(`a user's model needs a dataset: one of ${DATASETS.join(', ')}, or { module, export, options } for your own`);
+  const dataset = isModuleSpec(o.dataset)
+    ? resolveModuleSpec('dataset', o.dataset)
+    : oneOf(flagName('dataset'), o.dataset ?? (typeof model === 'string' ? DEFAULT_DATASET[TASK_OF_MODEL[model]] : undefined), DATASETS);
+  if (typeof model === 'string' && typeof dataset === 'string' && TASK_OF_MODEL[model] !== TASK_OF_DATASET[dataset])
     throw configError(
       `--model ${model} is a ${TASK_OF_MODEL[model]} network but --dataset ${dataset} is a ${TASK_OF_DATASET[dataset]} data set; ` +
         `use --dataset ${DEFAULT_DATASET[TASK_OF_MODEL[model]]}`,
     );
+  // A user's dataset says its own image shape.
   const imageSize = integer(flagName('imageSize'), o.imageSize ?? (dataset === 'cifar10' ? 32 : 128), 1);
   if (dataset === 'cifar10' && imageSize !== 32) throw configError(`--image-size must be 32 for cifar10 (its images are 32×32) but received ${imageSize}`);
   if (dataset === 'pets' && imageSize % 16 !== 0) throw configError(`--image-size must be a multiple of 16 for ${model} (four 2×2 poolings) but received ${imageSize}`);
@@ -154,7 +164,7 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
   const hflip = o.hflip ?? false;
   if (typeof hflip !== 'boolean') throw configError(`--hflip expects true or false but received ${quoted(hflip)}`);
   if (o.dataDir != null && typeof o.dataDir !== 'string') throw configError(`--data-dir expects a path but received ${quoted(o.dataDir)}`);
-  const out = o.out ?? `runs/${model}-${conv}`;
+  const out = o.out ?? (typeof model === 'string' ? `runs/${model}-${conv}` : `runs/${moduleLabel(model)}`);
   if (typeof out !== 'string' || out === '') throw configError(`--out expects a path but received ${quoted(out)}`);
   return {
     preset,

@@ -48,8 +48,23 @@ export async function imageBytes(source: ImageSource): Promise<Uint8Array> {
   try {
     return await readFile(source);
   } catch (err) {
-    throw new ImageDecodeError('unreadable', (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${source} does not exist` : oneLine(err));
+    throw new ImageDecodeError('unreadable', (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : oneLine(err));
   }
+}
+
+/** The formats sharp decodes, by their leading bytes (so damaged images are told from non-images). */
+function looksLikeImage(b: Uint8Array): boolean {
+  const ascii = (at: number, text: string): boolean => [...text].every((ch, i) => b[at + i] === ch.charCodeAt(0));
+  return (
+    (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) || // JPEG
+    (b[0] === 0x89 && ascii(1, 'PNG')) ||
+    ascii(0, 'GIF8') ||
+    (ascii(0, 'RIFF') && ascii(8, 'WEBP')) ||
+    ascii(0, 'II*\0') ||
+    ascii(0, 'MM\0*') || // TIFF
+    ascii(4, 'ftyp') || // AVIF, HEIF
+    /^\s*<(\?xml|svg)/.test(Buffer.from(b.subarray(0, 64)).toString('latin1'))
+  );
 }
 
 /** Interleaved RGB (HWC, sharp's raw layout) to planar CHW. */
@@ -71,14 +86,9 @@ function planar(rgb: Uint8Array, plane: number): Uint8Array {
 export async function decodeImage(source: ImageSource, size: number): Promise<DecodedImage> {
   const bytes = await imageBytes(source);
   const sharp = await loadSharp();
-  let width: number | undefined;
-  let height: number | undefined;
+  const fault: ImageFault = looksLikeImage(bytes) ? 'cannot-decode' : 'not-an-image';
   try {
-    ({ width, height } = await sharp(bytes).metadata());
-  } catch (err) {
-    throw new ImageDecodeError('not-an-image', oneLine(err));
-  }
-  try {
+    const { width, height } = await sharp(bytes).metadata();
     const { data, info } = await sharp(bytes)
       .removeAlpha()
       .toColourspace('srgb')
@@ -88,6 +98,6 @@ export async function decodeImage(source: ImageSource, size: number): Promise<De
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of 3`);
     return { pixels: planar(data, size * size), width: width!, height: height! };
   } catch (err) {
-    throw new ImageDecodeError('cannot-decode', oneLine(err));
+    throw new ImageDecodeError(fault, oneLine(err));
   }
 }

@@ -44,7 +44,7 @@ export function topClasses(probabilities: Float32Array, classes: readonly string
 export async function maskAtSize(labels: Uint8Array, size: number, width: number, height: number): Promise<Uint8Array> {
   if (width === size && height === size) return labels;
   const sharp = await loadSharp();
-  const resized = await sharp(labels, { raw: { width: size, height: size, channels: 1 } }).resize(width, height, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer();
+  const resized = await sharp(labels, { raw: { width: size, height: size, channels: 1 } }).resize(width, height, { fit: 'fill', kernel: 'nearest' }).extractChannel(0).raw().toBuffer();
   return new Uint8Array(resized.buffer, resized.byteOffset, resized.length);
 }
 

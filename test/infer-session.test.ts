@@ -1,6 +1,7 @@
 // sc.infer sessions: a checkpoint in a worker thread answering tensors, float arrays, encoded
 // images and paths; concurrent calls micro-batched; bad inputs fail alone; a dead worker is
 // replaced; the event loop stays free.
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +141,7 @@ describe('sc.infer sessions', () => {
     expect(outcome[6]).toBe(`infer: ${join(root, 'missing.jpg')} cannot be read (no such file)`);
     expect(outcome[7]).toBe('infer: expected a Tensor, { data: Float32Array, shape }, an encoded image (Buffer or Uint8Array) or an image path for input but received 42');
     expect(outcome[8]).toBe('ok');
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as { code: string }).code : 'ok'))).toEqual(['ok', ...Array(7).fill('ERR_SEPCONV_INPUT'), 'ok']);
     await session.close();
     await expect(session.run(images.jpeg)).rejects.toThrow('infer: the session is closed');
   });
@@ -150,6 +152,7 @@ describe('sc.infer sessions', () => {
     const [good, bad] = await Promise.allSettled([session.run(images.png), session.run({ data: fatal, shape: [3, 16, 16] })]);
     for (const s of [good, bad]) {
       expect(s.status).toBe('rejected');
+      expect((s as PromiseRejectedResult).reason.code).toBe('ERR_SEPCONV_WORKER');
       expect((s as PromiseRejectedResult).reason.message).toBe(
         'infer: the inference worker exited with code 7 while answering this call; the session starts a new worker for the next call',
       );
@@ -176,6 +179,22 @@ describe('sc.infer sessions', () => {
     }
     expect(Math.min(...rounds), `max event-loop delay per round (ms): ${rounds.map((ms) => ms.toFixed(1)).join(', ')}`).toBeLessThan(20);
     await session.close();
+  });
+
+  it.runIf(process.platform === 'linux')('runs its worker and kernel threads at nice 10, the rest of the process at its own priority', async () => {
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19 of proc(5): nice
+      });
+    const before = niceOfThreads();
+    const session = await sc.infer.load(checkpoints.segmenter, { threads: 2 });
+    await session.run(images.png); // the kernel threads exist and have worked
+    const during = niceOfThreads();
+    expect(during.filter((n) => n === 10).length - before.filter((n) => n === 10).length).toBeGreaterThanOrEqual(2); // the worker and its kernel thread
+    expect(during.filter((n) => n === 0).length).toBeGreaterThanOrEqual(before.filter((n) => n === 0).length);
+    await session.close();
+    await expect(sc.infer.load(checkpoints.segmenter, { niceness: 20 })).rejects.toThrow('infer.load: expected an integer in [0, 19] for options.niceness but received 20');
   });
 
   it('refuses checkpoints it cannot serve and bad options, naming them', async () => {

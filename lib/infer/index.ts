@@ -8,5 +8,17 @@
  * await session.close();
  */
 export { load, InferenceSession } from './session.js';
-export type { SessionOptions, RunOptions, InferenceInput } from './session.js';
+import { classFractions as fractionsOf } from './outputs.js';
+import type { SegmentationResult } from './outputs.js';
+
+/**
+ * The share of a segmentation's pixels in each class, by class name.
+ *
+ * @example
+ * sc.infer.classFractions(await session.run(photo)); // { pet: 0.31, background: 0.62, border: 0.07 }
+ */
+export function classFractions(result: SegmentationResult): Record<string, number> {
+  return fractionsOf(result.mask, result.classes);
+}
+export type { SessionOptions, RunOptions, InferenceInput, InferenceErrorCode } from './session.js';
 export type { ClassificationResult, SegmentationResult, InferenceResult, ClassScore } from './outputs.js';

@@ -7,6 +7,8 @@ export interface SessionWorkerSetup {
   device: Device;
   threads: number | null;
   topK: number;
+  /** Added to the worker's nice value on Linux (0: the process's priority). */
+  niceness: number;
 }
 
 /** One call's input as it crosses: encoded bytes or a path (decoded in the worker), or model-ready floats. */
@@ -19,10 +21,13 @@ export interface BatchRequest {
   inputs: WireInput[];
 }
 
-/** Per input: its answer, or why that input failed (`known`: a SepconvError, re-raised as one). */
-export type WireAnswer = { result: InferenceResult } | { error: string; known: boolean };
+/**
+ * Per input: its answer, or why it failed (`known`: a SepconvError, re-raised as one; `fault`:
+ * the input itself, or the model's forward pass over the batch).
+ */
+export type WireAnswer = { result: InferenceResult } | { error: string; known: boolean; fault: 'input' | 'model' };
 
 export type SessionWorkerMessage =
   | { kind: 'ready' }
-  | { kind: 'failed'; error: string; known: boolean }
+  | { kind: 'failed'; error: string; known: boolean; fault: 'model' }
   | { kind: 'answers'; id: number; answers: WireAnswer[] };

@@ -28,6 +28,12 @@ export interface SessionOptions {
   maxDelayMs?: number;
   /** Classes in a classifier's `top` (default 5). */
   topK?: number;
+  /**
+   * Linux: the nice value of the session's worker and kernel threads, 0–19 (default 10), so a
+   * busy CPU runs this process's event loop before inference; 0 keeps the process's priority.
+   * Ignored elsewhere (there a priority is the whole process's).
+   */
+  niceness?: number;
 }
 
 export interface RunOptions {
@@ -47,6 +53,17 @@ interface Call {
 interface WorkerHandle {
   worker: Worker;
   ready: Promise<void>;
+}
+
+/**
+ * Why a call failed, as `error.code`: its input (not an image, undecodable, wrong shape or
+ * dtype), the model (loading it, or a forward pass that threw), the worker dying, or the
+ * session being closed. A service answers the first with 4xx, the others with 5xx.
+ */
+export type InferenceErrorCode = 'ERR_SEPCONV_INPUT' | 'ERR_SEPCONV_MODEL' | 'ERR_SEPCONV_WORKER' | 'ERR_SEPCONV_CLOSED';
+
+function coded<E extends Error>(err: E, code: InferenceErrorCode): E & { code: InferenceErrorCode } {
+  return Object.assign(err, { code });
 }
 
 function positiveInteger(argument: string, value: unknown, min: number): number {
@@ -95,7 +112,9 @@ export class InferenceSession {
     this.imageSize = identity.imageSize;
     this.channels = identity.channels ?? 3;
     this.model = typeof identity.model === 'string' ? `${identity.model} (${identity.conv})` : modelLabel(identity.model);
-    this.setup = { checkpoint, device, threads, topK: positiveInteger('options.topK', options.topK ?? 5, 1) };
+    const niceness = options.niceness ?? 10;
+    if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw invalidArg('infer.load', 'options.niceness', 'an integer in [0, 19]', describe(options.niceness));
+    this.setup = { checkpoint, device, threads, topK: positiveInteger('options.topK', options.topK ?? 5, 1), niceness };
   }
 
   /** @internal Starts the worker and waits until the model is loaded. */
@@ -112,12 +131,12 @@ export class InferenceSession {
    * next call starts a new worker).
    */
   run(input: InferenceInput, options: RunOptions = {}): Promise<InferenceResult> {
-    if (this.closed) return Promise.reject(opError('infer', 'the session is closed'));
+    if (this.closed) return Promise.reject(coded(opError('infer', 'the session is closed'), 'ERR_SEPCONV_CLOSED'));
     let wire: WireInput;
     try {
       wire = this.wireInput(input, options.probabilities === true);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(coded(err as Error, 'ERR_SEPCONV_INPUT'));
     }
     return new Promise<InferenceResult>((resolve, reject) => {
       this.queue.push({ input: wire, resolve, reject });
@@ -148,7 +167,7 @@ export class InferenceSession {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    const err = opError('infer', 'the session was closed before this call was answered');
+    const err = coded(opError('infer', 'the session was closed before this call was answered'), 'ERR_SEPCONV_CLOSED');
     for (const call of [...this.queue.splice(0), ...(this.inFlight?.calls ?? [])]) call.reject(err);
     this.inFlight = null;
     const handle = this.handle;
@@ -202,16 +221,16 @@ export class InferenceSession {
         // An idle session does not keep the process alive (a busy one does, until it answers).
         if (!this.inFlight) worker.unref();
       }
-      else if (message.kind === 'failed') settleReady.reject(message.known ? new SepconvError(message.error) : opError('infer.load', message.error));
+      else if (message.kind === 'failed') settleReady.reject(coded(message.known ? new SepconvError(message.error) : opError('infer.load', message.error), 'ERR_SEPCONV_MODEL'));
       else this.answer(message.id, message.answers);
     });
     const died = (why: string): void => {
-      settleReady.reject(opError('infer.load', `the inference worker ${why} while loading ${this.checkpoint}`));
+      settleReady.reject(coded(opError('infer.load', `the inference worker ${why} while loading ${this.checkpoint}`), 'ERR_SEPCONV_WORKER'));
       if (this.handle !== handle) return;
       this.handle = null;
       const calls = this.inFlight?.calls ?? [];
       this.inFlight = null;
-      const err = opError('infer', `the inference worker ${why} while answering this call; the session starts a new worker for the next call`);
+      const err = coded(opError('infer', `the inference worker ${why} while answering this call; the session starts a new worker for the next call`), 'ERR_SEPCONV_WORKER');
       for (const call of calls) call.reject(err);
       this.schedule();
     };
@@ -260,7 +279,7 @@ export class InferenceSession {
     answers.forEach((a, i) => {
       const call = batch.calls[i]!;
       if ('result' in a) call.resolve(a.result);
-      else call.reject(a.known ? new SepconvError(a.error) : opError('infer', a.error));
+      else call.reject(coded(a.known ? new SepconvError(a.error) : opError('infer', a.error), a.fault === 'input' ? 'ERR_SEPCONV_INPUT' : 'ERR_SEPCONV_MODEL'));
     });
     // Calls that came while this batch ran have waited already: send them at once.
     if (this.queue.length > 0) this.dispatch();

@@ -98,18 +98,20 @@ describe('configuration', () => {
     expect(c).toMatchObject({ epochs: 2, imageSize: 64, scheduler: 'cosine', batchSize: 64 });
   });
 
-  it('names the accepted values of unknown ones', () => {
+  it('names the accepted values of unknown ones, in the API\'s option names (the CLI\'s flags for the CLI)', () => {
     // @ts-expect-error an unknown model on purpose
-    expect(() => sc.train.resolveConfig({ model: 'resnet' })).toThrow("--model 'resnet' is not one of: vgg, segnet, unet, mobilenet");
+    expect(() => sc.train.resolveConfig({ model: 'resnet' })).toThrow("model 'resnet' is not one of: vgg, segnet, unet, mobilenet");
     // @ts-expect-error an unknown dataset on purpose
-    expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("--dataset 'mnist' is not one of: cifar10, pets");
+    expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("dataset 'mnist' is not one of: cifar10, pets");
     // @ts-expect-error an unknown preset on purpose
-    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article");
+    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("preset 'fast' is not one of: keras-vgg, segnet-article");
     expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' })).toThrow(
-      '--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets',
+      "model: 'segnet' is a segmentation network but dataset: 'cifar10' is a classification data set; use dataset: 'pets'",
     );
-    expect(() => sc.train.resolveConfig({ model: 'segnet', imageSize: 100 })).toThrow('--image-size must be a multiple of 16 for segnet (four 2×2 poolings) but received 100');
-    expect(() => sc.train.resolveConfig({ epochs: 0 })).toThrow('--epochs expects an integer ≥ 1 but received 0');
+    expect(() => sc.train.resolveConfig({ model: 'segnet', imageSize: 100 })).toThrow('imageSize must be a multiple of 16 for segnet (four 2×2 poolings) but received 100');
+    expect(() => sc.train.resolveConfig({ epochs: 0 })).toThrow('epochs expects an integer ≥ 1 but received 0');
+    expect(() => sc.train.resolveConfig({ epochs: 0 }, 'cli')).toThrow('--epochs expects an integer ≥ 1 but received 0');
+    expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' }, 'cli')).toThrow('--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets');
   });
 });
 

@@ -9,8 +9,8 @@ import { arch, cpus } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../native.js';
 import { summary } from '../nn/summary.js';
-import { configError, CONVS, resolveConfig, taskOf } from './config.js';
-import type { ConvKind, DatasetName, ModelName, TrainConfig, TrainOptions } from './config.js';
+import { configError, CONVS, optionName, resolveConfig, taskOf } from './config.js';
+import type { ConvKind, DatasetName, ModelName, OptionStyle, TrainConfig, TrainOptions } from './config.js';
 import type { FitEvent, FitResult } from './events.js';
 import { fit } from './fit.js';
 import { parseMetricsJsonl, writeFileAtomic } from './files.js';
@@ -51,22 +51,23 @@ export interface ComparePlan {
 }
 
 /** Validates a comparison's options (refusing an existing one unless resuming or overwriting). */
-export function planCompare(options: CompareOptions): ComparePlan {
+export function planCompare(options: CompareOptions, style: OptionStyle = 'api'): ComparePlan {
   const { resume, overwrite, ...rest } = options;
-  if ((rest as TrainOptions).conv !== undefined) throw configError('compare trains both variants; leave out --conv');
-  if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a comparison, or replace it');
+  const name = (option: string): string => optionName(option, style);
+  if ((rest as TrainOptions).conv !== undefined) throw configError(`compare trains both variants; leave out ${name('conv')}`);
+  if (resume !== undefined && overwrite) throw configError(`${name('resume')} and ${name('overwrite')} exclude each other: resume a comparison, or replace it`);
   if (resume !== undefined) {
     const path = join(resume, COMPARE_FILES.options);
-    if (!existsSync(path)) throw configError(`${resume} holds no comparison to resume (no ${COMPARE_FILES.options}); start one without --resume`);
+    if (!existsSync(path)) throw configError(`${resume} holds no comparison to resume (no ${COMPARE_FILES.options}); start one without ${name('resume')}`);
     const saved = JSON.parse(readFileSync(path, 'utf8')) as TrainOptions;
     return { out: resume, train: { ...saved, ...(rest.epochs !== undefined ? { epochs: rest.epochs } : {}), out: resume }, mode: 'resume' };
   }
   if (typeof rest.model === 'object' || typeof rest.dataset === 'object')
     throw configError('compare trains a zoo model in its regular and DSC variants on a built-in data set; train your own model or data with fit');
-  const out = rest.out ?? `runs/compare-${rest.model ?? (resolveConfig(rest).model as ModelName)}`;
-  resolveConfig({ ...rest, out }); // validates every option before anything is written
+  const out = rest.out ?? `runs/compare-${rest.model ?? (resolveConfig(rest, style).model as ModelName)}`;
+  resolveConfig({ ...rest, out }, style); // validates every option before anything is written
   const found = [COMPARE_FILES.options, COMPARE_FILES.markdown, ...CONVS.filter((c) => runMarkers(join(out, c)).length > 0)].filter((n) => existsSync(join(out, n)));
-  refuseExistingRun(out, 'comparison', found, overwrite ? 'overwrite' : 'fresh');
+  refuseExistingRun(out, 'comparison', found, overwrite ? 'overwrite' : 'fresh', style);
   return { out, train: { ...rest, out }, mode: overwrite ? 'overwrite' : 'fresh' };
 }
 

@@ -63,6 +63,39 @@ describe('sc.train.fit with a user model and dataset', () => {
     expect(existsSync(join(out, 'masks.png'))).toBe(true);
   });
 
+  it('trains on arrays in memory shared with the worker, and resumes when given them again', async () => {
+    const { createDataset } = await import(example('stripes-data.js'));
+    const { train, val } = createDataset({ trainItems: 48, valItems: 16 });
+    /** A split packed into SharedArrayBuffers: the training worker reads them in place. */
+    const pack = (split: { length: number; get(i: number): { image: Float32Array; label: number } }) => {
+      const images = new Float32Array(new SharedArrayBuffer(split.length * 3 * 16 * 16 * 4));
+      const labels = new Int32Array(new SharedArrayBuffer(split.length * 4));
+      for (let i = 0; i < split.length; i++) {
+        images.set(split.get(i).image, i * 3 * 16 * 16);
+        labels[i] = split.get(i).label;
+      }
+      return { images, labels };
+    };
+    const arrays: sc.train.ArrayData = { train: pack(train), val: pack(val), classes: ['horizontal', 'vertical'], imageShape: [3, 16, 16] };
+    const options = (name: string) => ({ model: net, dataset: arrays, epochs: 2, batchSize: 16, out: join(root, name) });
+    const whole = await sc.train.fit(options('arrays-whole'));
+    expect(whole.status).toBe('completed');
+    const { config } = JSON.parse(readFileSync(join(root, 'arrays-whole', 'config.json'), 'utf8'));
+    expect(config.dataset).toEqual({ inMemory: { trainItems: 48, valItems: 16, task: 'classification', classes: ['horizontal', 'vertical'], imageShape: [3, 16, 16] } });
+    const stopped = await sc.train.fit(options('arrays-stopped'), { signal: AbortSignal.abort() });
+    expect(stopped.status).toBe('interrupted');
+    const dir = join(root, 'arrays-stopped');
+    await expect(sc.train.fit({ resume: dir })).rejects.toThrow(`${dir} was trained on arrays in memory; give the same dataset again to resume it`);
+    const fewer = { ...arrays, val: { images: arrays.val.images.subarray(0, 8 * 768), labels: arrays.val.labels!.subarray(0, 8) } };
+    await expect(sc.train.fit({ resume: dir, dataset: fewer })).rejects.toThrow(`${dir} was trained on other arrays (`);
+    const resumed = await sc.train.fit({ resume: dir, dataset: arrays });
+    const figures = (rows: Record<string, number>[]) => rows.map((r) => [r['trainLoss'], r['valLoss'], r['valAccuracy']]);
+    expect(figures(resumed.metrics)).toEqual(figures(whole.metrics));
+    await expect(sc.train.fit({ ...options('arrays-bad'), dataset: { ...arrays, train: { images: new Float32Array(100), labels: new Int32Array(1) } } })).rejects.toThrow(
+      'dataset.train.images holds 100 values, not a whole number (≥ 1) of 3×16×16 images',
+    );
+  });
+
   it('names the option, the module and the export when a user module is wrong', async () => {
     const out = join(root, 'bad');
     await expect(sc.train.fit({ model: { module: './no-such-net.js' }, dataset: stripes, out })).rejects.toThrow(/^model\.module \S+no-such-net\.js does not exist$/);

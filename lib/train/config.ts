@@ -8,6 +8,8 @@ import { SepconvError } from '../errors.js';
 import type { Task } from './pictures.js';
 import { isModuleSpec, moduleLabel, resolveModuleSpec } from './user-module.js';
 import type { ModuleSpec, ResolvedModuleSpec } from './user-module.js';
+import { isArrayData, summarizeArrays } from './arrays.js';
+import type { ArrayData } from './arrays.js';
 
 export const MODELS = ['vgg', 'segnet', 'unet', 'mobilenet'] as const;
 export const CONVS = ['regular', 'dsc'] as const;
@@ -27,8 +29,8 @@ export interface TrainConfig {
   /** A zoo model, or a user's nn.Module built by a module export (see ModuleSpec). */
   model: ModelName | ResolvedModuleSpec;
   conv: ConvKind;
-  /** A built-in data set, or a user's built by a module export: `{ train, val, classes, imageShape }`. */
-  dataset: DatasetName | ResolvedModuleSpec;
+  /** A built-in data set, a user's built by a module export (`{ train, val, classes, imageShape }`), or arrays in memory. */
+  dataset: DatasetName | ResolvedModuleSpec | ArrayData;
   /** The folder holding the data set, or null to look in $SEPCONV_DATA, then ./datasets. */
   dataDir: string | null;
   epochs: number;
@@ -62,7 +64,7 @@ export interface TrainConfig {
 }
 
 /** What a user may give: a TrainConfig's fields, with models and datasets as module specs. */
-export type TrainOptions = Partial<Omit<TrainConfig, 'model' | 'dataset'>> & { model?: ModelName | ModuleSpec; dataset?: DatasetName | ModuleSpec };
+export type TrainOptions = Partial<Omit<TrainConfig, 'model' | 'dataset'>> & { model?: ModelName | ModuleSpec; dataset?: DatasetName | ModuleSpec | ArrayData };
 
 const TASK_OF_DATASET: Record<DatasetName, Task> = { cifar10: 'classification', pets: 'segmentation' };
 const TASK_OF_MODEL: Record<ModelName, Task> = { vgg: 'classification', mobilenet: 'classification', segnet: 'segmentation', unet: 'segmentation' };
@@ -162,9 +164,12 @@ export function resolveConfig(options: TrainOptions, style: OptionStyle = 'api')
   const model = isModuleSpec(o.model) ? resolveModuleSpec('model', o.model) : oneOf(name('model'), o.model ?? 'vgg', MODELS);
   if (typeof model !== 'string' && o.dataset === undefined)
     throw configError(`a user's model needs a dataset: one of ${DATASETS.join(', ')}, or { module, export, options } for your own`);
+  if (isArrayData(o.dataset)) summarizeArrays(o.dataset); // checks the arrays' sizes
   const dataset = isModuleSpec(o.dataset)
     ? resolveModuleSpec('dataset', o.dataset)
-    : oneOf(name('dataset'), o.dataset ?? (typeof model === 'string' ? DEFAULT_DATASET[TASK_OF_MODEL[model]] : undefined), DATASETS);
+    : isArrayData(o.dataset)
+      ? o.dataset
+      : oneOf(name('dataset'), o.dataset ?? (typeof model === 'string' ? DEFAULT_DATASET[TASK_OF_MODEL[model]] : undefined), DATASETS);
   if (typeof model === 'string' && typeof dataset === 'string' && TASK_OF_MODEL[model] !== TASK_OF_DATASET[dataset])
     throw configError(
       `${setting('model', model, style)} is a ${TASK_OF_MODEL[model]} network but ${setting('dataset', dataset, style)} is a ${TASK_OF_DATASET[dataset]} data set; ` +

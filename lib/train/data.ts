@@ -17,6 +17,7 @@ import { taskOf } from './config.js';
 import type { Task } from './pictures.js';
 import { callExport, moduleLabel } from './user-module.js';
 import type { ResolvedModuleSpec } from './user-module.js';
+import { arraySplit, isArrayData, summarizeArrays } from './arrays.js';
 
 export interface RunData {
   train: Dataset<LoaderItem>;
@@ -66,6 +67,11 @@ export async function openSplit(dataset: DatasetName, split: Split, options: Spl
 
 /** Opens both splits; errors (missing data, damaged files) happen here, before anything is written. */
 export async function openRunData(config: TrainConfig, warn: (message: string) => void): Promise<RunData> {
+  if (isArrayData(config.dataset)) {
+    const arrays = config.dataset;
+    const { task } = summarizeArrays(arrays).inMemory;
+    return { train: firstItems(arraySplit(arrays, 'train'), config.limit), val: firstItems(arraySplit(arrays, 'val'), config.valLimit), classes: arrays.classes, task };
+  }
   if (typeof config.dataset !== 'string') return openUserData(config.dataset, config);
   const common = { dir: config.dataDir, imageSize: config.imageSize, warn };
   const [train, val] = await Promise.all([

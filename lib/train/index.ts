@@ -19,6 +19,7 @@ export { resolveConfig, presetValues, MODELS, CONVS, DATASETS, OPTIMIZERS, SCHED
 export type { TrainConfig, TrainOptions, ModelName, ConvKind, DatasetName, OptionStyle } from './config.js';
 export type { ModuleSpec, ResolvedModuleSpec } from './user-module.js';
 export type { UserData } from './data.js';
+export type { ArrayData, ArraySplit } from './arrays.js';
 export { writeFileAtomic, metricsCsv, metricsJsonl, parseMetricsJsonl } from './files.js';
 export type { MetricsRow } from './files.js';
 export { renderCurves, renderMaskGrid, renderGif, curvePanels } from './pictures.js';

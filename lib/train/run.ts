@@ -15,6 +15,7 @@ import type { OptimizerStateDict, SchedulerStateDict, LRScheduler } from '../opt
 import { getRngState, manualSeed, setRngState, tensor, Tensor } from '../tensor.js';
 import type { RngState } from '../tensor.js';
 import { toByteImage, toFloatImage } from '../data/augment.js';
+import { configForFile } from './arrays.js';
 import type { TrainConfig } from './config.js';
 import { evalLoader, openRunData, trainLoader } from './data.js';
 import { accumulate, evaluateBatches, metricColumns, newTotals } from './epoch.js';
@@ -158,7 +159,7 @@ class Trainer {
     const previous = resumedAt && existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as { startedAt?: string; resumes?: unknown[] }) : null;
     const cpuList = cpus();
     const document = {
-      config: this.config,
+      config: configForFile(this.config),
       sepconv: SEPCONV_VERSION,
       backend: native.backend(),
       machine: {

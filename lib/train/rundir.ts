@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { native } from '../native.js';
 import { configError, optionName, quoted, resolveConfig, RESUMABLE_CHANGES, setting } from './config.js';
 import type { OptionStyle, TrainConfig, TrainOptions } from './config.js';
+import { isArrayData, isArraySummary, summarizeArrays } from './arrays.js';
+import type { ArrayData } from './arrays.js';
 
 /** The files (and folders) a training run owns in its directory. */
 export const RUN_FILES = {
@@ -100,9 +102,10 @@ function planRunConfig(options: TrainOptions & RunOptions, style: OptionStyle): 
   const saved = readConfig(dir);
   if (trainOptions.out !== undefined && resolve(trainOptions.out) !== resolve(dir))
     throw configError(`${setting('out', trainOptions.out, style)} differs from the run being resumed (${dir}); a resumed run writes to its own directory`);
+  const inMemory = resumedArrays(dir, saved, trainOptions, name('dataset'));
   const conflicts = (Object.keys(trainOptions) as (keyof TrainConfig)[]).filter((key) => {
     const value = trainOptions[key];
-    if (value === undefined || RESUMABLE_CHANGES.includes(key)) return false;
+    if (value === undefined || RESUMABLE_CHANGES.includes(key) || (inMemory && key === 'dataset')) return false;
     return JSON.stringify(value) !== JSON.stringify(saved[key]);
   });
   if (conflicts.length > 0) {
@@ -115,8 +118,19 @@ function planRunConfig(options: TrainOptions & RunOptions, style: OptionStyle): 
     );
   }
   const changes = Object.fromEntries(RESUMABLE_CHANGES.filter((k) => trainOptions[k] !== undefined).map((k) => [k, trainOptions[k]]));
-  const config = resolveConfig({ ...saved, ...changes, out: dir } as TrainOptions, style);
+  const config = resolveConfig({ ...saved, ...changes, ...(inMemory ? { dataset: inMemory } : {}), out: dir } as TrainOptions, style);
   return { config, mode: 'resume' };
+}
+
+/** The arrays to resume a run trained on arrays in memory with (they must be given again, and match), or null. */
+function resumedArrays(dir: string, saved: TrainConfig, options: TrainOptions, option: string): ArrayData | null {
+  const summary: unknown = saved.dataset;
+  if (!isArraySummary(summary)) return null;
+  if (!isArrayData(options.dataset)) throw configError(`${dir} was trained on arrays in memory; give the same ${option} again to resume it`);
+  const given = summarizeArrays(options.dataset);
+  if (JSON.stringify(given) !== JSON.stringify(summary))
+    throw configError(`${dir} was trained on other arrays (${JSON.stringify(summary.inMemory)}) than the ${option} given (${JSON.stringify(given.inMemory)})`);
+  return options.dataset;
 }
 
 /** Removes what an earlier run left in `dir` (only the files a run owns). */

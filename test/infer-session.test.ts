@@ -76,6 +76,7 @@ describe('sc.infer sessions', () => {
     expect(predictions.map((p) => p.image)).toEqual(['image 1', 'image 2', 'image 3', imagePath]);
     const overlay = await sharp(await session.renderOverlay(images.jpeg, results[0]!)).metadata();
     expect([overlay.format, overlay.width, overlay.height]).toEqual(['png', 40, 30]);
+    await expect(session.renderOverlay(images.png, results[0]!)).rejects.toThrow('renderOverlay: the image is 20×20 but the mask 40×30; pass the image the result came from');
     const withProbabilities = (await session.run(images.png, { probabilities: true })) as Segmentation;
     expect(withProbabilities.probabilities).toHaveLength(2 * 16 * 16);
     await session.close();

@@ -1,7 +1,8 @@
 /**
- * What an inference session's worker thread runs (after worker.ts set its priority): loads the checkpoint once, then answers batches
- * (decode each image, one forward pass for the batch, per-input answers). An input that fails
- * to decode fails alone; the rest of its batch is answered.
+ * What an inference session's worker thread runs (after worker.ts set its priority): loads
+ * the checkpoint once, then answers batches (decode each image, one forward pass for the
+ * batch, per-input answers). An input that fails to decode fails alone; the rest of its batch
+ * is answered.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { imageInput } from '../data/image.js';

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { isDevice } from '../dtype.js';
 import type { Device } from '../dtype.js';
 import { describe, invalidArg, opError, SepconvError, shapeStr } from '../errors.js';
+import { loadSharp } from '../data/decode-image.js';
 import type { ImageSource } from '../data/decode-image.js';
 import { requireCuda, Tensor } from '../tensor.js';
 import type { Task } from '../train/pictures.js';
@@ -150,15 +151,18 @@ export class InferenceSession {
   }
 
   /** A segmentation answer as a colour PNG (one palette colour per class, as `predict` writes). */
-  renderMask(result: SegmentationResult): Promise<Buffer> {
+  async renderMask(result: SegmentationResult): Promise<Buffer> {
     this.checkSegmentation('renderMask', result);
     return colourMaskPng(result.mask, result.width, result.height);
   }
 
   /** The colour mask over the image it was computed from, as PNG; `opacity` of the mask (default 0.45). */
-  renderOverlay(image: ImageSource, result: SegmentationResult, options: { opacity?: number } = {}): Promise<Buffer> {
+  async renderOverlay(image: ImageSource, result: SegmentationResult, options: { opacity?: number } = {}): Promise<Buffer> {
     this.checkSegmentation('renderOverlay', result);
     if (!(image instanceof Uint8Array) && typeof image !== 'string') throw invalidArg('renderOverlay', 'image', 'the encoded image or path the result came from', describe(image));
+    const { width, height } = await (await loadSharp())(image).metadata();
+    if (width !== result.width || height !== result.height)
+      throw opError('renderOverlay', `the image is ${width}×${height} but the mask ${result.width}×${result.height}; pass the image the result came from`);
     return overlayPng(image, result.mask, result.width, result.height, options.opacity ?? 0.45);
   }
 

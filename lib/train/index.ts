@@ -1,6 +1,7 @@
 /**
  * Training, evaluation and the regular-vs-DSC comparison (`sc.train`). `fit`, `evaluate`,
- * `predict` and `compare` run in worker threads and never block the caller's event loop.
+ * `predict` and `compare` run in worker threads and never block the caller's event loop; `fit`
+ * trains zoo models or a user's own modules and data (named by module specifier, or arrays).
  *
  * @example
  * const result = await sc.train.fit({ preset: 'keras-vgg', conv: 'dsc', epochs: 1, dataDir: '../shared/datasets' },

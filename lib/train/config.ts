@@ -18,6 +18,8 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const SCHEDULERS = ['none', 'step', 'cosine'] as const;
 export const DEVICES = ['cpu', 'cuda'] as const;
 export const PRESETS = ['keras-vgg', 'segnet-article'] as const;
+export const INITS = ['torch', 'keras'] as const;
+export const PIXELS = ['unit', 'raw'] as const;
 
 export type ModelName = (typeof MODELS)[number];
 export type ConvKind = (typeof CONVS)[number];
@@ -37,6 +39,15 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   optimizer: (typeof OPTIMIZERS)[number];
+  /** Adam's epsilon (ignored by SGD): PyTorch's default 1e-8, Keras' 1e-7. */
+  eps: number;
+  /** Parameter initialisation: PyTorch's defaults or Keras' (glorot_uniform, zero biases). */
+  init: (typeof INITS)[number];
+  /**
+   * What the network sees: 'unit' — pixels in [0, 1]; 'raw' — 0–255, as Keras' CIFAR-10 VGG
+   * trained (the model multiplies its input by 255, so evaluation and inference match).
+   */
+  pixels: (typeof PIXELS)[number];
   /** SGD momentum (ignored by Adam). */
   momentum: number;
   weightDecay: number;
@@ -83,7 +94,11 @@ export function taskOf(dataset: DatasetName): Task {
  */
 export function presetValues(preset: (typeof PRESETS)[number], conv: ConvKind): TrainOptions {
   if (preset === 'keras-vgg')
-    return { model: 'vgg', dataset: 'cifar10', imageSize: 32, batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, scheduler: 'none', hflip: false, contrast: 0 };
+    // The Keras reference fits on cifar10.load_data()'s raw pixels, with Keras' initialisers and Adam's epsilon.
+    return {
+      model: 'vgg', dataset: 'cifar10', imageSize: 32, batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, eps: 1e-7,
+      init: 'keras', pixels: 'raw', scheduler: 'none', hflip: false, contrast: 0,
+    };
   return {
     model: 'segnet',
     dataset: 'pets',
@@ -141,7 +156,7 @@ export function setting(option: string, value: unknown, style: OptionStyle): str
 }
 
 const OPTION_KEYS: readonly (keyof TrainConfig)[] = [
-  'preset', 'model', 'conv', 'dataset', 'dataDir', 'epochs', 'batchSize', 'lr', 'optimizer', 'momentum', 'weightDecay', 'scheduler',
+  'preset', 'model', 'conv', 'dataset', 'dataDir', 'epochs', 'batchSize', 'lr', 'optimizer', 'eps', 'init', 'pixels', 'momentum', 'weightDecay', 'scheduler',
   'stepSize', 'gamma', 'imageSize', 'limit', 'valLimit', 'hflip', 'contrast', 'seed', 'threads', 'device', 'maskSamples', 'out',
 ];
 
@@ -179,7 +194,7 @@ export function resolveConfig(options: TrainOptions, style: OptionStyle = 'api')
   const imageSize = integer(name('imageSize'), o.imageSize ?? (dataset === 'cifar10' ? 32 : 128), 1);
   if (dataset === 'cifar10' && imageSize !== 32) throw configError(`${name('imageSize')} must be 32 for cifar10 (its images are 32×32) but received ${imageSize}`);
   if (dataset === 'pets' && imageSize % 16 !== 0) throw configError(`${name('imageSize')} must be a multiple of 16 for ${model} (four 2×2 poolings) but received ${imageSize}`);
-  const optional = (key: 'limit' | 'valLimit' | 'threads'): number | null => (o[key] == null ? null : integer(flagName(key), o[key], 1));
+  const optional = (key: 'limit' | 'valLimit' | 'threads'): number | null => (o[key] == null ? null : integer(name(key), o[key], 1));
   const hflip = o.hflip ?? false;
   if (typeof hflip !== 'boolean') throw configError(`${name('hflip')} expects true or false but received ${quoted(hflip)}`);
   if (o.dataDir != null && typeof o.dataDir !== 'string') throw configError(`${name('dataDir')} expects a path but received ${quoted(o.dataDir)}`);
@@ -196,6 +211,9 @@ export function resolveConfig(options: TrainOptions, style: OptionStyle = 'api')
     batchSize: integer(name('batchSize'), o.batchSize ?? 64, 1),
     lr: positive(name('lr'), o.lr ?? 1e-3),
     optimizer: oneOf(name('optimizer'), o.optimizer ?? 'adam', OPTIMIZERS),
+    eps: positive(name('eps'), o.eps ?? 1e-8),
+    init: oneOf(name('init'), o.init ?? 'torch', INITS),
+    pixels: oneOf(name('pixels'), o.pixels ?? 'unit', PIXELS),
     momentum: positive(name('momentum'), o.momentum ?? 0.9, { allowZero: true }),
     weightDecay: positive(name('weightDecay'), o.weightDecay ?? 0, { allowZero: true }),
     scheduler: oneOf(name('scheduler'), o.scheduler ?? 'none', SCHEDULERS),
@@ -212,6 +230,11 @@ export function resolveConfig(options: TrainOptions, style: OptionStyle = 'api')
     maskSamples: integer(name('maskSamples'), o.maskSamples ?? 6, 1),
     out,
   };
+}
+
+/** The model's inputScale for a pixels setting. */
+export function inputScaleOf(pixels: TrainConfig['pixels']): number {
+  return pixels === 'raw' ? 255 : 1;
 }
 
 /** Options that may differ when resuming a run (everything else must match its config.json). */

@@ -39,6 +39,7 @@ export { saveTrainingState, loadTrainingState } from './io/training-state.js';
 export type { StateValue, TrainingState } from './io/training-state.js';
 export * as train from './train/index.js';
 export * as onnx from './onnx/index.js';
+export * as infer from './infer/index.js';
 export type { BackendInfo, CudaDeviceInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`, plus the CUDA device or why there is none. */

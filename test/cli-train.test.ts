@@ -263,7 +263,7 @@ describe('sepconv eval and predict', () => {
     expect(prediction.top[0].probability).toBeGreaterThanOrEqual(prediction.top[4].probability);
     const bad = await sepconv(['predict', '--checkpoint', join(out('vgg-dsc'), 'best.safetensors'), BIN, '--out', join(root, 'never')]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`predict: cannot read ${BIN} as an image`);
+    expect(bad.stderr).toContain(`predict: ${BIN} is not an image (`);
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 });

@@ -128,7 +128,7 @@ describe('DataLoader batching', () => {
     );
     const odd: sc.data.Dataset<sc.data.LoaderItem> = { length: 1, classes: [], skipped: [], imageShape: [3, 2, 2], get: async () => ({ image: new Uint8Array(5), label: 0 }) };
     await expect(epoch(new sc.data.DataLoader(odd))).rejects.toThrow(
-      'DataLoader: expected { image: Uint8Array of 3×2×2, label: integer } or { image, mask: Uint8Array of 2×2 } for dataset.get(0) but received an object',
+      'DataLoader: expected { image: Uint8Array or Float32Array of 3×2×2, label: integer } or { image, mask: Uint8Array of 2×2 } for dataset.get(0) but received an object',
     );
   });
 

@@ -42,7 +42,8 @@ describe('sc.train.fit', () => {
 
   it('rejects bad options before starting, naming the accepted values', async () => {
     // @ts-expect-error an unknown optimizer on purpose
-    await expect(sc.train.fit({ ...options('bad'), optimizer: 'rmsprop' })).rejects.toThrow("--optimizer 'rmsprop' is not one of: adam, sgd");
+    await expect(sc.train.fit({ ...options('bad'), optimizer: 'rmsprop' })).rejects.toThrow("optimizer 'rmsprop' is not one of: adam, sgd");
+    await expect(sc.train.fit({ ...options('events') })).rejects.toThrow(`${join(root, 'events')} already holds a training run (config.json, metrics.jsonl, last.safetensors, resume.safetensors); set resume: '${join(root, 'events')}' to continue it or overwrite: true to replace it`);
     await expect(sc.train.fit({ resume: join(root, 'nothing-here') })).rejects.toThrow(`${join(root, 'nothing-here')} holds no run to resume`);
   });
 });

@@ -86,8 +86,8 @@ describe('configuration', () => {
     const c = sc.train.resolveConfig({ preset: 'keras-vgg' });
     expect(c).toMatchObject({ model: 'vgg', conv: 'regular', dataset: 'cifar10', batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, eps: 1e-7, init: 'keras', pixels: 'raw', scheduler: 'none', hflip: false, contrast: 0, imageSize: 32 });
     expect(sc.train.resolveConfig({})).toMatchObject({ eps: 1e-8, init: 'torch', pixels: 'unit' });
-    expect(() => sc.train.resolveConfig({ init: 'glorot' as never })).toThrow("--init 'glorot' is not one of: torch, keras");
-    expect(() => sc.train.resolveConfig({ pixels: 255 as never })).toThrow('--pixels 255 is not one of: unit, raw');
+    expect(() => sc.train.resolveConfig({ init: 'glorot' as never })).toThrow("init 'glorot' is not one of: torch, keras");
+    expect(() => sc.train.resolveConfig({ pixels: 255 as never })).toThrow('pixels 255 is not one of: unit, raw');
   });
 
   it('gives a zoo model with inputScale the scaled input (raw-pixel runs use 255)', () => {
@@ -112,8 +112,8 @@ describe('configuration', () => {
     expect(sc.train.resolveConfig({ preset: 'unet-article' })).toMatchObject({
       model: 'unet', dataset: 'pets', imageSize: 128, epochs: 100, hflip: true, rotate: 15, channelDropout: 0.1, erase: 0.25, scheduler: 'step', stepSize: 25, gamma: 0.8,
     });
-    expect(() => sc.train.resolveConfig({ erase: 1.5 })).toThrow('--erase expects a probability in [0, 1] but received 1.5');
-    expect(() => sc.train.resolveConfig({ channelDropout: -0.1 })).toThrow('--channel-dropout expects a probability in [0, 1] but received -0.1');
+    expect(() => sc.train.resolveConfig({ erase: 1.5 })).toThrow('erase expects a probability in [0, 1] but received 1.5');
+    expect(() => sc.train.resolveConfig({ channelDropout: -0.1 })).toThrow('channelDropout expects a probability in [0, 1] but received -0.1');
   });
 
   it('lets explicit options override the preset', () => {
@@ -121,18 +121,20 @@ describe('configuration', () => {
     expect(c).toMatchObject({ epochs: 2, imageSize: 64, scheduler: 'cosine', batchSize: 64 });
   });
 
-  it('names the accepted values of unknown ones', () => {
+  it('names the accepted values of unknown ones, in the API\'s option names (the CLI\'s flags for the CLI)', () => {
     // @ts-expect-error an unknown model on purpose
-    expect(() => sc.train.resolveConfig({ model: 'resnet' })).toThrow("--model 'resnet' is not one of: vgg, segnet, unet, mobilenet");
+    expect(() => sc.train.resolveConfig({ model: 'resnet' })).toThrow("model 'resnet' is not one of: vgg, segnet, unet, mobilenet");
     // @ts-expect-error an unknown dataset on purpose
-    expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("--dataset 'mnist' is not one of: cifar10, pets");
+    expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("dataset 'mnist' is not one of: cifar10, pets");
     // @ts-expect-error an unknown preset on purpose
-    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article, unet-article");
+    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("preset 'fast' is not one of: keras-vgg, segnet-article, unet-article");
     expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' })).toThrow(
-      '--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets',
+      "model: 'segnet' is a segmentation network but dataset: 'cifar10' is a classification data set; use dataset: 'pets'",
     );
-    expect(() => sc.train.resolveConfig({ model: 'segnet', imageSize: 100 })).toThrow('--image-size must be a multiple of 16 for segnet (four 2×2 poolings) but received 100');
-    expect(() => sc.train.resolveConfig({ epochs: 0 })).toThrow('--epochs expects an integer ≥ 1 but received 0');
+    expect(() => sc.train.resolveConfig({ model: 'segnet', imageSize: 100 })).toThrow('imageSize must be a multiple of 16 for segnet (four 2×2 poolings) but received 100');
+    expect(() => sc.train.resolveConfig({ epochs: 0 })).toThrow('epochs expects an integer ≥ 1 but received 0');
+    expect(() => sc.train.resolveConfig({ epochs: 0 }, 'cli')).toThrow('--epochs expects an integer ≥ 1 but received 0');
+    expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' }, 'cli')).toThrow('--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets');
   });
 });
 

@@ -3,6 +3,7 @@ import { CONVS, MODELS } from '../train/config.js';
 import type { EvaluateOptions } from '../train/evaluate.js';
 import { evaluate, predict } from '../train/fit.js';
 import type { PredictOptions } from '../train/predict.js';
+import { readIdentity, taskOfIdentity } from '../train/setup.js';
 import { UsageError } from './command.js';
 import type { CliIO, Command } from './command.js';
 import { flagsHelp, HELP_FLAG, parseFlags } from './flags.js';
@@ -90,6 +91,9 @@ async function runPredict(argv: string[], io: CliIO): Promise<number> {
   const { help: _help, ...rest } = options;
   checkpointOptions(rest);
   if (positionals.length === 0) throw new UsageError('give at least one image file');
+  const identity = readIdentity(rest['checkpoint'] as string);
+  if (rest['out'] === undefined && identity !== null && taskOfIdentity(identity) === 'segmentation')
+    throw new UsageError('predict: a segmentation checkpoint writes mask files; pass --out DIR');
   const predictions = await predict({ ...rest, images: positionals } as unknown as PredictOptions);
   io.out(JSON.stringify(predictions, null, 2));
   return 0;

@@ -122,7 +122,7 @@ async function runTrain(argv: string[], io: CliIO): Promise<number> {
     io.out(TRAIN_HELP);
     return EXIT.ok;
   }
-  const plan = asUsage(() => planRun(fitOptions));
+  const plan = asUsage(() => planRun(fitOptions, 'cli'));
   return withProgress(
     io,
     async (printer, signal) => {
@@ -166,7 +166,7 @@ async function runCompare(argv: string[], io: CliIO): Promise<number> {
     io.out(COMPARE_HELP);
     return EXIT.ok;
   }
-  const plan = asUsage(() => planCompare(compareOptions));
+  const plan = asUsage(() => planCompare(compareOptions, 'cli'));
   return withProgress(
     io,
     async (printer, signal) => {

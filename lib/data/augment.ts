@@ -24,11 +24,18 @@ export interface Sample {
   mask: Uint8Array | null;
 }
 
-/** Converts uint8 CHW pixels to float32 in [0, 1]. */
-export function toFloatImage(pixels: Uint8Array): Float32Array {
+/** Converts uint8 CHW pixels to float32 in [0, 1]; float32 pixels (a user's dataset, already in [0, 1]) are copied. */
+export function toFloatImage(pixels: Uint8Array | Float32Array): Float32Array {
+  if (pixels instanceof Float32Array) return pixels.slice();
   const out = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) out[i] = pixels[i]! / 255;
   return out;
+}
+
+/** Float32 pixels in [0, 1] as uint8 (for pictures); uint8 ones as they are. */
+export function toByteImage(pixels: Uint8Array | Float32Array): Uint8Array {
+  if (pixels instanceof Uint8Array) return pixels;
+  return Uint8Array.from(pixels, (v) => Math.round(255 * Math.min(1, Math.max(0, v))));
 }
 
 function horizontalFlip(s: Sample, t: HorizontalFlip, rng: Rng): Sample {

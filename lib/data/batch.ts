@@ -33,7 +33,8 @@ export type DatasetSource = CifarSource | PetsSource;
 
 /** One decoded item before augmentation: uint8 CHW pixels and a class label or an H×W mask. */
 export interface RawSample {
-  pixels: Uint8Array;
+  /** uint8, or float32 already in [0, 1] (a user's dataset). */
+  pixels: Uint8Array | Float32Array;
   channels: number;
   height: number;
   width: number;

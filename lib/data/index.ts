@@ -14,6 +14,8 @@ export type { Cifar10Item, Cifar10Options } from './cifar10.js';
 export { oxfordPets, OxfordPetsDataset, PET_MASK_CLASSES } from './pets.js';
 export type { OxfordPetItem, OxfordPetsOptions } from './pets.js';
 export type { Dataset, SkippedFile } from './dataset.js';
+export { imageToTensor } from './image.js';
+export type { ImageSource, ImageToTensorOptions } from './image.js';
 export { DataLoader } from './loader.js';
 export type { Batch, DataLoaderOptions, LoaderItem } from './loader.js';
 export * as transforms from './transforms.js';

@@ -46,9 +46,9 @@ export interface Batch {
   indices: number[];
 }
 
-/** Items of datasets the loader can batch: uint8 CHW pixels with a label or an H×W mask. */
+/** Items of datasets the loader can batch: CHW pixels (uint8, or float32 in [0, 1]) with a label or an H×W mask. */
 export interface LoaderItem {
-  image: Uint8Array;
+  image: Uint8Array | Float32Array;
   label?: number;
   mask?: Uint8Array;
 }
@@ -64,14 +64,14 @@ function datasetLoader(dataset: Dataset<LoaderItem>): SampleLoader {
   return async (index): Promise<RawSample> => {
     const item = await dataset.get(index);
     const ok =
-      item?.image instanceof Uint8Array &&
+      (item?.image instanceof Uint8Array || item?.image instanceof Float32Array) &&
       item.image.length === channels * height * width &&
       (item.mask === undefined ? Number.isInteger(item.label) : item.mask instanceof Uint8Array && item.mask.length === height * width);
     if (!ok)
       throw invalidArg(
         'DataLoader',
         `dataset.get(${index})`,
-        `{ image: Uint8Array of ${channels}×${height}×${width}, label: integer } or { image, mask: Uint8Array of ${height}×${width} }`,
+        `{ image: Uint8Array or Float32Array of ${channels}×${height}×${width}, label: integer } or { image, mask: Uint8Array of ${height}×${width} }`,
         describe(item),
       );
     return { pixels: item.image, channels, height, width, label: item.label ?? null, mask: item.mask ?? null };

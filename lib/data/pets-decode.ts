@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { DiskCache } from './cache.js';
+import { decodeImage, ImageDecodeError, loadSharp, oneLine } from './decode-image.js';
 
 /** A listed image and its trimap (absolute paths) with the cache key of their decoded form. */
 export interface PetFiles {
@@ -30,16 +31,6 @@ export class SkipError extends Error {
   ) {
     super(`${file}: ${reason}`);
   }
-}
-
-// sharp (libvips) loads on first use: importing sepconv stays fast for code that never decodes images.
-type Sharp = (typeof import('sharp'))['default'];
-let sharpModule: Promise<Sharp> | null = null;
-const loadSharp = (): Promise<Sharp> => (sharpModule ??= import('sharp').then((m) => m.default));
-
-function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.trim().split(/\s*\n\s*/).join('; ');
 }
 
 async function readBytes(file: string, what: string): Promise<Buffer> {
@@ -81,28 +72,12 @@ function resizeTrimap(trimap: { values: Uint8Array; width: number; height: numbe
   return mask;
 }
 
-async function decodeImage(file: string, bytes: Buffer, size: number): Promise<{ pixels: Uint8Array; width: number; height: number }> {
-  const sharp = await loadSharp();
+async function decodePetImage(file: string, bytes: Buffer, size: number): Promise<{ pixels: Uint8Array; width: number; height: number }> {
   try {
-    // The real release has a GIF and an RGBA PNG named .jpg: sharp sniffs the format from the bytes.
-    const { width, height } = await sharp(bytes).metadata();
-    const { data, info } = await sharp(bytes)
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(size, size, { fit: 'fill', kernel: 'linear' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of 3`);
-    const plane = size * size;
-    const pixels = new Uint8Array(3 * plane);
-    for (let i = 0; i < plane; i++) {
-      pixels[i] = data[3 * i]!;
-      pixels[plane + i] = data[3 * i + 1]!;
-      pixels[2 * plane + i] = data[3 * i + 2]!;
-    }
-    return { pixels, width: width!, height: height! };
+    // The real release has a GIF and an RGBA PNG named .jpg: the format is sniffed from the bytes.
+    return await decodeImage(bytes, size);
   } catch (err) {
-    throw new SkipError(file, `image cannot be decoded (${oneLine(err)})`);
+    throw new SkipError(file, `image cannot be decoded (${err instanceof ImageDecodeError ? err.detail : oneLine(err)})`);
   }
 }
 
@@ -117,7 +92,7 @@ async function bothOrImageError<A, B>(image: Promise<A>, trimap: Promise<B>): Pr
 /** Decodes and resizes one pair, throwing SkipError for anything unusable. */
 export async function decodePet(files: PetFiles, size: number): Promise<PetPixels> {
   const [image, trimap] = await bothOrImageError(
-    readBytes(files.image, 'image').then((bytes) => decodeImage(files.image, bytes, size)),
+    readBytes(files.image, 'image').then((bytes) => decodePetImage(files.image, bytes, size)),
     readBytes(files.trimap, 'trimap').then((bytes) => decodeTrimap(files.trimap, bytes)),
   );
   if (trimap.width !== image.width || trimap.height !== image.height)

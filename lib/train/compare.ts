@@ -9,8 +9,8 @@ import { arch, cpus } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../native.js';
 import { summary } from '../nn/summary.js';
-import { configError, CONVS, resolveConfig, taskOf } from './config.js';
-import type { ConvKind, TrainConfig, TrainOptions } from './config.js';
+import { configError, CONVS, optionName, resolveConfig, taskOf } from './config.js';
+import type { ConvKind, DatasetName, ModelName, OptionStyle, TrainConfig, TrainOptions } from './config.js';
 import type { FitEvent, FitResult } from './events.js';
 import { fit } from './fit.js';
 import { count } from './progress.js';
@@ -52,27 +52,30 @@ export interface ComparePlan {
 }
 
 /** Validates a comparison's options (refusing an existing one unless resuming or overwriting). */
-export function planCompare(options: CompareOptions): ComparePlan {
+export function planCompare(options: CompareOptions, style: OptionStyle = 'api'): ComparePlan {
   const { resume, overwrite, ...rest } = options;
-  if ((rest as TrainOptions).conv !== undefined) throw configError('compare trains both variants; leave out --conv');
-  if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a comparison, or replace it');
+  const name = (option: string): string => optionName(option, style);
+  if ((rest as TrainOptions).conv !== undefined) throw configError(`compare trains both variants; leave out ${name('conv')}`);
+  if (resume !== undefined && overwrite) throw configError(`${name('resume')} and ${name('overwrite')} exclude each other: resume a comparison, or replace it`);
   if (resume !== undefined) {
     const path = join(resume, COMPARE_FILES.options);
-    if (!existsSync(path)) throw configError(`${resume} holds no comparison to resume (no ${COMPARE_FILES.options}); start one without --resume`);
+    if (!existsSync(path)) throw configError(`${resume} holds no comparison to resume (no ${COMPARE_FILES.options}); start one without ${name('resume')}`);
     const saved = JSON.parse(readFileSync(path, 'utf8')) as TrainOptions;
     return { out: resume, train: { ...saved, ...(rest.epochs !== undefined ? { epochs: rest.epochs } : {}), out: resume }, mode: 'resume' };
   }
-  const out = rest.out ?? `runs/compare-${rest.model ?? resolveConfig(rest).model}`;
-  resolveConfig({ ...rest, out }); // validates every option before anything is written
+  if (typeof rest.model === 'object' || typeof rest.dataset === 'object')
+    throw configError('compare trains a zoo model in its regular and DSC variants on a built-in data set; train your own model or data with fit');
+  const out = rest.out ?? `runs/compare-${rest.model ?? (resolveConfig(rest, style).model as ModelName)}`;
+  resolveConfig({ ...rest, out }, style); // validates every option before anything is written
   const found = [COMPARE_FILES.options, COMPARE_FILES.markdown, ...CONVS.filter((c) => runMarkers(join(out, c)).length > 0)].filter((n) => existsSync(join(out, n)));
-  refuseExistingRun(out, 'comparison', found, overwrite ? 'overwrite' : 'fresh');
+  refuseExistingRun(out, 'comparison', found, overwrite ? 'overwrite' : 'fresh', style);
   return { out, train: { ...rest, out }, mode: overwrite ? 'overwrite' : 'fresh' };
 }
 
 /** Params and mult-adds of each convolution (and dense layer) in both variants, paired by layer name. */
 export function layerPairs(config: TrainConfig, numClasses: number): { regular: { params: number; multAdds: number }; dsc: { params: number; multAdds: number }; layers: LayerPair[] } {
   const input = [1, 3, config.imageSize, config.imageSize];
-  const measure = (conv: ConvKind) => summary(buildModel(config.model, conv, numClasses), input, { print: false });
+  const measure = (conv: ConvKind) => summary(buildModel(config.model as ModelName, conv, numClasses), input, { print: false });
   const regular = measure('regular');
   const dsc = measure('dsc');
   const WEIGHT_LAYERS = /^(Conv2d|SeparableConv2d|DepthwiseConv2d|PointwiseConv2d|ConvTranspose2d|Linear)$/;
@@ -100,9 +103,10 @@ async function image(dir: string, name: string, mime: ImageRef['mime'], linkPath
 
 /** Writes curves.png, report.md and report.html for two finished variants. */
 async function writeReport(out: string, config: TrainConfig, results: Record<ConvKind, FitResult>): Promise<{ markdown: string; html: string }> {
-  const task = taskOf(config.dataset);
+  const dataset = config.dataset as DatasetName; // planCompare admits the zoo only
+  const task = taskOf(dataset);
   const rows = (conv: ConvKind) => parseMetricsJsonl(readFileSync(join(out, conv, RUN_FILES.metricsJsonl), 'utf8'));
-  const costs = layerPairs(config, DATASET_CLASSES[config.dataset].length);
+  const costs = layerPairs(config, DATASET_CLASSES[dataset].length);
   const variant = (conv: ConvKind): VariantReport => ({ conv, ...costs[conv], rows: rows(conv), best: results[conv].best });
   const curves = await renderCurves(
     CONVS.map((conv) => ({ label: VARIANT_LABELS[conv], color: VARIANT_COLOURS[conv], rows: rows(conv) })),

@@ -6,6 +6,10 @@
 import { resolve } from 'node:path';
 import { SepconvError } from '../errors.js';
 import type { Task } from './pictures.js';
+import { isModuleSpec, moduleLabel, resolveModuleSpec } from './user-module.js';
+import type { ModuleSpec, ResolvedModuleSpec } from './user-module.js';
+import { isArrayData, summarizeArrays } from './arrays.js';
+import type { ArrayData } from './arrays.js';
 
 export const MODELS = ['vgg', 'segnet', 'unet', 'mobilenet'] as const;
 export const CONVS = ['regular', 'dsc'] as const;
@@ -24,9 +28,11 @@ export type DatasetName = (typeof DATASETS)[number];
 /** Everything that defines a run; `config.json` holds it with machine details added. */
 export interface TrainConfig {
   preset: (typeof PRESETS)[number] | null;
-  model: ModelName;
+  /** A zoo model, or a user's nn.Module built by a module export (see ModuleSpec). */
+  model: ModelName | ResolvedModuleSpec;
   conv: ConvKind;
-  dataset: DatasetName;
+  /** A built-in data set, a user's built by a module export (`{ train, val, classes, imageShape }`), or arrays in memory. */
+  dataset: DatasetName | ResolvedModuleSpec | ArrayData;
   /** The folder holding the data set, or null to look in $SEPCONV_DATA, then ./datasets. */
   dataDir: string | null;
   epochs: number;
@@ -74,7 +80,8 @@ export interface TrainConfig {
   out: string;
 }
 
-export type TrainOptions = Partial<TrainConfig>;
+/** What a user may give: a TrainConfig's fields, with models and datasets as module specs. */
+export type TrainOptions = Partial<Omit<TrainConfig, 'model' | 'dataset'>> & { model?: ModelName | ModuleSpec; dataset?: DatasetName | ModuleSpec | ArrayData };
 
 const TASK_OF_DATASET: Record<DatasetName, Task> = { cifar10: 'classification', pets: 'segmentation' };
 const TASK_OF_MODEL: Record<ModelName, Task> = { vgg: 'classification', mobilenet: 'classification', segnet: 'segmentation', unet: 'segmentation' };
@@ -149,9 +156,22 @@ function probability(name: string, value: unknown): number {
   throw configError(`${name} expects a probability in [0, 1] but received ${quoted(value)}`);
 }
 
-/** Names of the options as the CLI spells them, for messages. */
-export function flagName(option: keyof TrainConfig): string {
+/** Whose words messages use: the API's option names (`batchSize`) or the CLI's flags (`--batch-size`). */
+export type OptionStyle = 'api' | 'cli';
+
+/** Names of the options as the CLI spells them. */
+export function flagName(option: string): string {
   return '--' + option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/** An option's name in `style`. */
+export function optionName(option: string, style: OptionStyle): string {
+  return style === 'cli' ? flagName(option) : option;
+}
+
+/** An option set to a value, as the user would write it: `--model vgg` or `model: 'vgg'`. */
+export function setting(option: string, value: unknown, style: OptionStyle): string {
+  return style === 'cli' ? `${flagName(option)} ${String(value)}` : `${option}: ${quoted(value)}`;
 }
 
 const OPTION_KEYS: readonly (keyof TrainConfig)[] = [
@@ -166,30 +186,39 @@ const OPTION_KEYS: readonly (keyof TrainConfig)[] = [
  * @example
  * resolveConfig({ preset: 'keras-vgg', conv: 'dsc', epochs: 1 }).batchSize; // 128
  */
-export function resolveConfig(options: TrainOptions): TrainConfig {
+export function resolveConfig(options: TrainOptions, style: OptionStyle = 'api'): TrainConfig {
+  const name = (option: keyof TrainConfig): string => optionName(option, style);
   for (const key of Object.keys(options))
     if (!(OPTION_KEYS as readonly string[]).includes(key)) throw configError(`option ${quoted(key)} is not one of: ${OPTION_KEYS.join(', ')}`);
-  const conv = oneOf(flagName('conv'), options.conv ?? 'regular', CONVS);
-  const preset = options.preset == null ? null : oneOf(flagName('preset'), options.preset, PRESETS);
+  const conv = oneOf(name('conv'), options.conv ?? 'regular', CONVS);
+  const preset = options.preset == null ? null : oneOf(name('preset'), options.preset, PRESETS);
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrainOptions;
   const o: TrainOptions = { ...(preset ? presetValues(preset, conv) : {}), ...given };
 
-  const model = oneOf(flagName('model'), o.model ?? 'vgg', MODELS);
-  const dataset = oneOf(flagName('dataset'), o.dataset ?? DEFAULT_DATASET[TASK_OF_MODEL[model]], DATASETS);
-  if (TASK_OF_MODEL[model] !== TASK_OF_DATASET[dataset])
+  const model = isModuleSpec(o.model) ? resolveModuleSpec('model', o.model) : oneOf(name('model'), o.model ?? 'vgg', MODELS);
+  if (typeof model !== 'string' && o.dataset === undefined)
+    throw configError(`a user's model needs a dataset: one of ${DATASETS.join(', ')}, or { module, export, options } for your own`);
+  if (isArrayData(o.dataset)) summarizeArrays(o.dataset); // checks the arrays' sizes
+  const dataset = isModuleSpec(o.dataset)
+    ? resolveModuleSpec('dataset', o.dataset)
+    : isArrayData(o.dataset)
+      ? o.dataset
+      : oneOf(name('dataset'), o.dataset ?? (typeof model === 'string' ? DEFAULT_DATASET[TASK_OF_MODEL[model]] : undefined), DATASETS);
+  if (typeof model === 'string' && typeof dataset === 'string' && TASK_OF_MODEL[model] !== TASK_OF_DATASET[dataset])
     throw configError(
-      `--model ${model} is a ${TASK_OF_MODEL[model]} network but --dataset ${dataset} is a ${TASK_OF_DATASET[dataset]} data set; ` +
-        `use --dataset ${DEFAULT_DATASET[TASK_OF_MODEL[model]]}`,
+      `${setting('model', model, style)} is a ${TASK_OF_MODEL[model]} network but ${setting('dataset', dataset, style)} is a ${TASK_OF_DATASET[dataset]} data set; ` +
+        `use ${setting('dataset', DEFAULT_DATASET[TASK_OF_MODEL[model]], style)}`,
     );
-  const imageSize = integer(flagName('imageSize'), o.imageSize ?? (dataset === 'cifar10' ? 32 : 128), 1);
-  if (dataset === 'cifar10' && imageSize !== 32) throw configError(`--image-size must be 32 for cifar10 (its images are 32×32) but received ${imageSize}`);
-  if (dataset === 'pets' && imageSize % 16 !== 0) throw configError(`--image-size must be a multiple of 16 for ${model} (four 2×2 poolings) but received ${imageSize}`);
-  const optional = (key: 'limit' | 'valLimit' | 'threads'): number | null => (o[key] == null ? null : integer(flagName(key), o[key], 1));
+  // A user's dataset says its own image shape.
+  const imageSize = integer(name('imageSize'), o.imageSize ?? (dataset === 'cifar10' ? 32 : 128), 1);
+  if (dataset === 'cifar10' && imageSize !== 32) throw configError(`${name('imageSize')} must be 32 for cifar10 (its images are 32×32) but received ${imageSize}`);
+  if (dataset === 'pets' && imageSize % 16 !== 0) throw configError(`${name('imageSize')} must be a multiple of 16 for ${model} (four 2×2 poolings) but received ${imageSize}`);
+  const optional = (key: 'limit' | 'valLimit' | 'threads'): number | null => (o[key] == null ? null : integer(name(key), o[key], 1));
   const hflip = o.hflip ?? false;
-  if (typeof hflip !== 'boolean') throw configError(`--hflip expects true or false but received ${quoted(hflip)}`);
-  if (o.dataDir != null && typeof o.dataDir !== 'string') throw configError(`--data-dir expects a path but received ${quoted(o.dataDir)}`);
-  const out = o.out ?? `runs/${model}-${conv}`;
-  if (typeof out !== 'string' || out === '') throw configError(`--out expects a path but received ${quoted(out)}`);
+  if (typeof hflip !== 'boolean') throw configError(`${name('hflip')} expects true or false but received ${quoted(hflip)}`);
+  if (o.dataDir != null && typeof o.dataDir !== 'string') throw configError(`${name('dataDir')} expects a path but received ${quoted(o.dataDir)}`);
+  const out = o.out ?? (typeof model === 'string' ? `runs/${model}-${conv}` : `runs/${moduleLabel(model)}`);
+  if (typeof out !== 'string' || out === '') throw configError(`${name('out')} expects a path but received ${quoted(out)}`);
   return {
     preset,
     model,
@@ -197,30 +226,30 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
     dataset,
     // Absolute, so the run's config.json still finds the data from another directory.
     dataDir: o.dataDir == null ? null : resolve(o.dataDir),
-    epochs: integer(flagName('epochs'), o.epochs ?? 10, 1),
-    batchSize: integer(flagName('batchSize'), o.batchSize ?? 64, 1),
-    lr: positive(flagName('lr'), o.lr ?? 1e-3),
-    optimizer: oneOf(flagName('optimizer'), o.optimizer ?? 'adam', OPTIMIZERS),
-    eps: positive(flagName('eps'), o.eps ?? 1e-8),
-    init: oneOf(flagName('init'), o.init ?? 'torch', INITS),
-    pixels: oneOf(flagName('pixels'), o.pixels ?? 'unit', PIXELS),
-    momentum: positive(flagName('momentum'), o.momentum ?? 0.9, { allowZero: true }),
-    weightDecay: positive(flagName('weightDecay'), o.weightDecay ?? 0, { allowZero: true }),
-    scheduler: oneOf(flagName('scheduler'), o.scheduler ?? 'none', SCHEDULERS),
-    stepSize: integer(flagName('stepSize'), o.stepSize ?? 7, 1),
-    gamma: positive(flagName('gamma'), o.gamma ?? 0.7),
+    epochs: integer(name('epochs'), o.epochs ?? 10, 1),
+    batchSize: integer(name('batchSize'), o.batchSize ?? 64, 1),
+    lr: positive(name('lr'), o.lr ?? 1e-3),
+    optimizer: oneOf(name('optimizer'), o.optimizer ?? 'adam', OPTIMIZERS),
+    eps: positive(name('eps'), o.eps ?? 1e-8),
+    init: oneOf(name('init'), o.init ?? 'torch', INITS),
+    pixels: oneOf(name('pixels'), o.pixels ?? 'unit', PIXELS),
+    momentum: positive(name('momentum'), o.momentum ?? 0.9, { allowZero: true }),
+    weightDecay: positive(name('weightDecay'), o.weightDecay ?? 0, { allowZero: true }),
+    scheduler: oneOf(name('scheduler'), o.scheduler ?? 'none', SCHEDULERS),
+    stepSize: integer(name('stepSize'), o.stepSize ?? 7, 1),
+    gamma: positive(name('gamma'), o.gamma ?? 0.7),
     imageSize,
     limit: optional('limit'),
     valLimit: optional('valLimit'),
     hflip,
-    contrast: positive(flagName('contrast'), o.contrast ?? 0, { allowZero: true }),
-    rotate: positive(flagName('rotate'), o.rotate ?? 0, { allowZero: true }),
-    channelDropout: probability(flagName('channelDropout'), o.channelDropout ?? 0),
-    erase: probability(flagName('erase'), o.erase ?? 0),
-    seed: integer(flagName('seed'), o.seed ?? 0, 0),
+    contrast: positive(name('contrast'), o.contrast ?? 0, { allowZero: true }),
+    rotate: positive(name('rotate'), o.rotate ?? 0, { allowZero: true }),
+    channelDropout: probability(name('channelDropout'), o.channelDropout ?? 0),
+    erase: probability(name('erase'), o.erase ?? 0),
+    seed: integer(name('seed'), o.seed ?? 0, 0),
     threads: optional('threads'),
-    device: oneOf(flagName('device'), o.device ?? 'cpu', DEVICES),
-    maskSamples: integer(flagName('maskSamples'), o.maskSamples ?? 6, 1),
+    device: oneOf(name('device'), o.device ?? 'cpu', DEVICES),
+    maskSamples: integer(name('maskSamples'), o.maskSamples ?? 6, 1),
     out,
   };
 }

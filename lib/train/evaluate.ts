@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { SepconvError } from '../errors.js';
+import type { ResolvedModuleSpec } from './user-module.js';
 import { native } from '../native.js';
 import type { ConvKind, DatasetName, ModelName } from './config.js';
 import { taskOf } from './config.js';
@@ -35,7 +37,7 @@ export interface EvaluateOptions {
 
 export interface EvaluateResult {
   checkpoint: string;
-  model: ModelName;
+  model: ModelName | ResolvedModuleSpec;
   conv: ConvKind;
   dataset: DatasetName;
   split: Split;
@@ -58,6 +60,8 @@ function trainedOn(checkpoint: string): string | null {
 export async function runEvaluate(options: EvaluateOptions, context: JobContext): Promise<EvaluateResult> {
   if (options.threads !== undefined) native.setNumThreads(options.threads);
   const { model, identity } = await loadCheckpointModel(options.checkpoint, options);
+  if (identity.dataset === 'custom')
+    throw new SepconvError(`evaluate: ${options.checkpoint} was trained on a user's dataset; evaluate reads the built-in data sets (the run's metrics.jsonl has its validation figures)`);
   const split = options.split ?? 'test';
   const dataset = await openSplit(identity.dataset, split, {
     dir: options.dataDir ?? trainedOn(options.checkpoint),

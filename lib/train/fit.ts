@@ -64,6 +64,14 @@ function runInWorker<R>(task: WorkerTask, handlers: JobHandlers = {}): Promise<R
  *   { onEvent: (e) => e.type === 'epoch' && console.log(e.metrics) },
  * );
  * console.log(result.status, result.best);
+ *
+ * @example
+ * // Your own nn.Module and dataset, built in the worker from module exports (see README, "Training and serving from code").
+ * await sc.train.fit({
+ *   model: { module: './three-layer-net.js', export: 'createModel', options: { size: 16, classes: 2 } },
+ *   dataset: { module: './stripes-data.js', export: 'createDataset' }, // or arrays: { train: { images, labels }, val, classes, imageShape }
+ *   epochs: 3, out: 'runs/stripes',
+ * });
  */
 export async function fit(options: FitOptions, handlers?: JobHandlers): Promise<FitResult> {
   return startFit(planRun(options), handlers);

@@ -14,7 +14,9 @@ import { disposeTrainingState, loadTrainingState, saveTrainingState } from '../i
 import type { OptimizerStateDict, SchedulerStateDict, LRScheduler } from '../optim/index.js';
 import { getRngState, manualSeed, setRngState, tensor, Tensor } from '../tensor.js';
 import type { RngState } from '../tensor.js';
-import { inputScaleOf, taskOf } from './config.js';
+import { toByteImage, toFloatImage } from '../data/augment.js';
+import { configForFile } from './arrays.js';
+import { inputScaleOf } from './config.js';
 import type { TrainConfig } from './config.js';
 import { evalLoader, openRunData, trainLoader } from './data.js';
 import { accumulate, evaluateBatches, metricColumns, newTotals } from './epoch.js';
@@ -29,7 +31,7 @@ import { renderCurves, renderGif, renderMaskGrid } from './pictures.js';
 import type { MaskSample, Task } from './pictures.js';
 import { clearRun, RUN_FILES } from './rundir.js';
 import type { RunMode } from './rundir.js';
-import { buildModel, buildOptimizer, buildScheduler, checkIdentity, saveWeights } from './setup.js';
+import { buildAnyModel, buildOptimizer, buildScheduler, checkIdentity, saveWeights } from './setup.js';
 import type { CheckpointIdentity, Model, TrainOptimizer } from './setup.js';
 import type { JobContext } from './job.js';
 
@@ -74,7 +76,7 @@ class Trainer {
     private readonly scheduler: LRScheduler | null,
     private readonly context: JobContext,
   ) {
-    this.task = taskOf(config.dataset);
+    this.task = data.task;
     this.numClasses = data.classes.length;
     this.out = config.out;
     this.trainBatches = trainLoader(config, data);
@@ -88,9 +90,10 @@ class Trainer {
   /** The identity of weights at a training position (the epoch being trained, steps done in it). */
   identity(position: { epoch: number; step: number }): CheckpointIdentity {
     const c = this.config;
+    const dataset = typeof c.dataset === 'string' ? c.dataset : 'custom';
     return {
-      model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes],
-      epoch: position.epoch - 1, step: position.step, inputScale: inputScaleOf(c.pixels),
+      model: c.model, conv: c.conv, numClasses: this.numClasses, dataset, task: this.task, channels: this.data.train.imageShape[0],
+      imageSize: this.data.train.imageShape[1], classes: [...this.data.classes], epoch: position.epoch - 1, step: position.step, inputScale: inputScaleOf(c.pixels),
     };
   }
 
@@ -143,7 +146,7 @@ class Trainer {
     const previous = resumedAt && existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as { startedAt?: string; resumes?: unknown[] }) : null;
     const cpuList = cpus();
     const document = {
-      config: this.config,
+      config: configForFile(this.config),
       sepconv: SEPCONV_VERSION,
       backend: native.backend(),
       machine: {
@@ -168,8 +171,8 @@ class Trainer {
     for (let i = 0; i < count; i++) {
       // Spread over the split (Pets' split files are sorted by breed).
       const index = Math.floor((i * this.data.val.length) / count);
-      const item = (await this.data.val.get(index)) as { image: Uint8Array; mask: Uint8Array };
-      const size = this.config.imageSize;
+      const item = (await this.data.val.get(index)) as { image: Uint8Array | Float32Array; mask: Uint8Array };
+      const size = this.data.val.imageShape[1];
       const predicted = noGrad(() => {
         const x = imageTensor(item.image, size, this.config.device);
         const logits = this.model.call(x);
@@ -178,10 +181,10 @@ class Trainer {
         logits.dispose();
         return labels;
       });
-      samples.push({ image: item.image, target: item.mask, predicted });
+      samples.push({ image: toByteImage(item.image), target: item.mask, predicted });
     }
     const title = `epoch ${epoch} · validation pixel accuracy ${(row['valPixelAccuracy']! * 100).toFixed(1)}%, mean IoU ${(row['valMeanIoU']! * 100).toFixed(1)}%`;
-    const frame = await renderMaskGrid(samples, this.config.imageSize, this.data.classes, title);
+    const frame = await renderMaskGrid(samples, this.data.val.imageShape[1], this.data.classes, title);
     const framesDir = this.path(RUN_FILES.maskFrames);
     await mkdir(framesDir, { recursive: true });
     await writeFileAtomic(join(framesDir, `epoch-${String(epoch).padStart(3, '0')}.png`), frame);
@@ -327,11 +330,9 @@ class Trainer {
   }
 }
 
-/** An image (uint8 CHW) as a float32 [1, 3, S, S] batch in [0, 1], as the loader feeds training. */
-function imageTensor(image: Uint8Array, size: number, device: Device): Tensor {
-  const values = new Float32Array(image.length);
-  for (let i = 0; i < image.length; i++) values[i] = image[i]! / 255;
-  return tensor(values, [1, 3, size, size], { device });
+/** A dataset image (uint8 CHW, or a user's float32 in [0, 1]) as a [1, C, S, S] batch, as the loader feeds training. */
+function imageTensor(image: Uint8Array | Float32Array, size: number, device: Device): Tensor {
+  return tensor(toFloatImage(image), [1, image.length / (size * size), size, size], { device });
 }
 
 /** Runs a training job: see `fit`. */
@@ -339,12 +340,12 @@ export async function runFit(config: TrainConfig, mode: RunMode, context: JobCon
   if (config.threads !== null) native.setNumThreads(config.threads);
   const data = await openRunData(config, (message) => context.emit({ type: 'warning', message }));
   manualSeed(config.seed);
-  const model = buildModel(config.model, config.conv, data.classes.length, { init: config.init, inputScale: inputScaleOf(config.pixels) });
+  const model = await buildAnyModel(config.model, config.conv, data.classes.length, { init: config.init, inputScale: inputScaleOf(config.pixels) });
   if (config.device === 'cuda') model.to('cuda');
   const optimizer = buildOptimizer(config, model);
   const scheduler = buildScheduler(config, optimizer);
   const trainer = new Trainer(config, data, model, optimizer, scheduler, context);
-  const task = taskOf(config.dataset);
+  const task = data.task;
 
   let state: TrainingState;
   if (mode === 'resume') {

@@ -6,8 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { native } from '../native.js';
-import { configError, flagName, quoted, resolveConfig, RESUMABLE_CHANGES } from './config.js';
-import type { TrainConfig, TrainOptions } from './config.js';
+import { configError, optionName, quoted, resolveConfig, RESUMABLE_CHANGES, setting } from './config.js';
+import type { OptionStyle, TrainConfig, TrainOptions } from './config.js';
+import { isArrayData, isArraySummary, summarizeArrays } from './arrays.js';
+import type { ArrayData } from './arrays.js';
 
 /** The files (and folders) a training run owns in its directory. */
 export const RUN_FILES = {
@@ -61,10 +63,12 @@ export function runMarkers(dir: string, markers: readonly string[] = RUN_MARKERS
 }
 
 /** Refuses an output directory that already holds a run, unless resuming or overwriting. */
-export function refuseExistingRun(dir: string, what: string, found: readonly string[], mode: RunMode): void {
+export function refuseExistingRun(dir: string, what: string, found: readonly string[], mode: RunMode, style: OptionStyle = 'api'): void {
   if (found.length > 0 && mode === 'fresh')
     throw configError(
-      `${dir} already holds a ${what} (${found.join(', ')}); pass --resume ${dir} to continue it or --overwrite to replace it`,
+      style === 'cli'
+        ? `${dir} already holds a ${what} (${found.join(', ')}); pass --resume ${dir} to continue it or --overwrite to replace it`
+        : `${dir} already holds a ${what} (${found.join(', ')}); set resume: ${quoted(dir)} to continue it or overwrite: true to replace it`,
     );
 }
 
@@ -86,35 +90,37 @@ function readConfig(dir: string): TrainConfig {
  * @example
  * const { config, mode } = sc.train.planRun({ resume: 'runs/vgg-dsc', epochs: 20 }); // mode 'resume'
  */
-export function planRun(options: TrainOptions & RunOptions): RunPlan {
-  const plan = planRunConfig(options);
+export function planRun(options: TrainOptions & RunOptions, style: OptionStyle = 'api'): RunPlan {
+  const plan = planRunConfig(options, style);
   if (plan.config.device === 'cuda' && !native.backend().cuda)
-    throw configError(`--device cuda: ${native.backend().cudaUnavailable}; use --device cpu`);
+    throw configError(`${setting('device', 'cuda', style)}: ${native.backend().cudaUnavailable}; use ${setting('device', 'cpu', style)}`);
   return plan;
 }
 
-function planRunConfig(options: TrainOptions & RunOptions): RunPlan {
+function planRunConfig(options: TrainOptions & RunOptions, style: OptionStyle): RunPlan {
   const { resume, overwrite, ...trainOptions } = options;
-  if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a run, or replace it');
+  const name = (option: string): string => optionName(option, style);
+  if (resume !== undefined && overwrite) throw configError(`${name('resume')} and ${name('overwrite')} exclude each other: resume a run, or replace it`);
   if (resume === undefined) {
-    const config = resolveConfig(trainOptions);
+    const config = resolveConfig(trainOptions, style);
     const found = runMarkers(config.out);
     // A run stopped before its first checkpoint (resume.safetensors, written before last.safetensors)
     // has nothing to resume from, even if it wrote its first metrics row: start it again.
     if (!overwrite && found.length > 0 && !found.includes(RUN_FILES.resume)) return { config, mode: 'overwrite', note: restartNote(config.out) };
     const mode: RunMode = overwrite ? 'overwrite' : 'fresh';
-    refuseExistingRun(config.out, 'training run', found, mode);
+    refuseExistingRun(config.out, 'training run', found, mode, style);
     return { config, mode };
   }
   const dir = resume;
   if (!existsSync(join(dir, RUN_FILES.config)))
-    throw configError(`${dir} holds no run to resume (it needs ${RUN_FILES.config} and ${RUN_FILES.resume}); start a run there without --resume`);
+    throw configError(`${dir} holds no run to resume (it needs ${RUN_FILES.config} and ${RUN_FILES.resume}); start a run there without ${name('resume')}`);
   const saved = { ...SETTINGS_BEFORE_THEY_WERE_RECORDED, ...readConfig(dir) };
   if (trainOptions.out !== undefined && resolve(trainOptions.out) !== resolve(dir))
-    throw configError(`--out ${trainOptions.out} differs from the run being resumed (${dir}); a resumed run writes to its own directory`);
+    throw configError(`${setting('out', trainOptions.out, style)} differs from the run being resumed (${dir}); a resumed run writes to its own directory`);
+  const inMemory = resumedArrays(dir, saved, trainOptions, name('dataset'));
   const conflicts = (Object.keys(trainOptions) as (keyof TrainConfig)[]).filter((key) => {
     const value = trainOptions[key];
-    if (value === undefined || RESUMABLE_CHANGES.includes(key)) return false;
+    if (value === undefined || RESUMABLE_CHANGES.includes(key) || (inMemory && key === 'dataset')) return false;
     return JSON.stringify(value) !== JSON.stringify(saved[key]);
   });
   if (conflicts.length > 0) {
@@ -122,16 +128,27 @@ function planRunConfig(options: TrainOptions & RunOptions): RunPlan {
     const asked = `${trainOptions.model ?? saved.model} ${trainOptions.conv ?? saved.conv}`;
     const head = identity !== asked ? `${dir} holds a ${identity} run, not ${asked}` : `${dir} was trained with other settings`;
     throw configError(
-      `${head}: ${conflicts.map((k) => `${flagName(k)} ${quoted(saved[k])} (asked ${quoted(trainOptions[k])})`).join(', ')}. ` +
-        'Resume without those flags, or start a new run elsewhere.',
+      `${head}: ${conflicts.map((k) => `${name(k)} ${quoted(saved[k])} (asked ${quoted(trainOptions[k])})`).join(', ')}. ` +
+        `Resume without those ${style === 'cli' ? 'flags' : 'options'}, or start a new run elsewhere.`,
     );
   }
   const changes = Object.fromEntries(RESUMABLE_CHANGES.filter((k) => trainOptions[k] !== undefined).map((k) => [k, trainOptions[k]]));
-  const config = resolveConfig({ ...saved, ...changes, out: dir });
+  const config = resolveConfig({ ...saved, ...changes, ...(inMemory ? { dataset: inMemory } : {}), out: dir } as TrainOptions, style);
   // The resume file is replaced atomically and holds the metrics rows too, so it is the run's
   // last consistent state; without one the run never got far enough to save: start over.
   if (!existsSync(join(dir, RUN_FILES.resume))) return { config, mode: 'overwrite', note: restartNote(dir) };
   return { config, mode: 'resume' };
+}
+
+/** The arrays to resume a run trained on arrays in memory with (they must be given again, and match), or null. */
+function resumedArrays(dir: string, saved: TrainConfig, options: TrainOptions, option: string): ArrayData | null {
+  const summary: unknown = saved.dataset;
+  if (!isArraySummary(summary)) return null;
+  if (!isArrayData(options.dataset)) throw configError(`${dir} was trained on arrays in memory; give the same ${option} again to resume it`);
+  const given = summarizeArrays(options.dataset);
+  if (JSON.stringify(given) !== JSON.stringify(summary))
+    throw configError(`${dir} was trained on other arrays (${JSON.stringify(summary.inMemory)}) than the ${option} given (${JSON.stringify(given.inMemory)})`);
+  return options.dataset;
 }
 
 /** Removes what an earlier run left in `dir` (only the files a run owns). */

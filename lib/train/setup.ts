@@ -5,7 +5,7 @@
  * name rather than failing on tensor shapes.
  */
 import { existsSync } from 'node:fs';
-import { SepconvError } from '../errors.js';
+import { describe, SepconvError } from '../errors.js';
 import { load, loadMetadata, save } from '../io/checkpoint.js';
 import { disposeTrainingState, isTrainingState, loadTrainingState } from '../io/training-state.js';
 import { MODELS as MODEL_ZOO } from '../models/index.js';
@@ -15,14 +15,23 @@ import { Adam, CosineAnnealingLR, SGD, StepLR } from '../optim/index.js';
 import type { LRScheduler } from '../optim/index.js';
 import type { Tensor } from '../tensor.js';
 import type { ConvKind, DatasetName, ModelName, TrainConfig } from './config.js';
-import { MODELS, CONVS } from './config.js';
+import { MODELS, CONVS, taskOf } from './config.js';
+import type { Task } from './pictures.js';
+import { callExport, moduleLabel } from './user-module.js';
+import type { ResolvedModuleSpec } from './user-module.js';
 
 /** What a weights file says about the network it holds (safetensors header metadata). */
 export interface CheckpointIdentity {
-  model: ModelName;
+  /** A zoo model's name, or the module export that builds a user's model. */
+  model: ModelName | ResolvedModuleSpec;
   conv: ConvKind;
   numClasses: number;
-  dataset: DatasetName;
+  /** A built-in data set, or 'custom' for a user's. */
+  dataset: DatasetName | 'custom';
+  /** What the model does (files written before user datasets existed derive it from the data set). */
+  task?: Task;
+  /** Input channels (default 3: RGB). */
+  channels?: number;
   imageSize: number;
   classes: string[];
   /** Epochs the weights have finished training (best.safetensors after epoch 3: 3). */
@@ -38,6 +47,29 @@ export type TrainOptimizer = Adam | SGD;
 
 export function buildModel(model: ModelName, conv: ConvKind, numClasses: number, opts: { init?: InitScheme; inputScale?: number } = {}): Model {
   return MODEL_ZOO[model].build({ conv, numClasses, ...opts }) as Model;
+}
+
+function isModule(value: unknown): value is Model {
+  const m = value as Partial<Model> | null;
+  return m !== null && typeof m === 'object' && ['call', 'parameters', 'stateDict', 'loadStateDict', 'train', 'eval', 'to'].every((k) => typeof (m as Record<string, unknown>)[k] === 'function');
+}
+
+/** A zoo model, or a user's (its module is imported in this thread and its export called; `opts` are the zoo's). */
+export async function buildAnyModel(model: ModelName | ResolvedModuleSpec, conv: ConvKind, numClasses: number, opts: { init?: InitScheme; inputScale?: number } = {}): Promise<Model> {
+  if (typeof model === 'string') return buildModel(model, conv, numClasses, opts);
+  const built = await callExport('model', model, 'an nn.Module');
+  if (!isModule(built)) throw new SepconvError(`model: export '${model.export}' of ${moduleLabel(model)} returned ${describe(built)}, not an nn.Module`);
+  return built;
+}
+
+/** The name of a model in messages. */
+export function modelLabel(model: ModelName | ResolvedModuleSpec): string {
+  return typeof model === 'string' ? model : `${moduleLabel(model)}#${model.export}`;
+}
+
+/** Classification or segmentation. */
+export function taskOfIdentity(identity: CheckpointIdentity): Task {
+  return identity.task ?? taskOf(identity.dataset as DatasetName);
 }
 
 export function buildOptimizer(config: TrainConfig, model: Model): TrainOptimizer {
@@ -70,15 +102,16 @@ export function readIdentity(path: string): CheckpointIdentity | null {
   const text = isTrainingState(metadata) ? JSON.stringify((JSON.parse(metadata.state ?? '{}') as { identity?: unknown }).identity) : metadata[IDENTITY_KEY];
   if (text === undefined) return null;
   const identity = JSON.parse(text) as CheckpointIdentity;
-  if (!MODELS.includes(identity.model) || !CONVS.includes(identity.conv))
-    throw new SepconvError(`checkpoint ${path} names an unknown network (${identity.model} ${identity.conv})`);
+  const known = typeof identity.model === 'string' ? MODELS.includes(identity.model) : typeof identity.model?.module === 'string';
+  if (!known || !CONVS.includes(identity.conv))
+    throw new SepconvError(`checkpoint ${path} names an unknown network (${JSON.stringify(identity.model)} ${identity.conv})`);
   return identity;
 }
 
 /** Refuses a checkpoint of another model or variant, naming both. */
-export function checkIdentity(path: string, identity: CheckpointIdentity, expected: { model: ModelName; conv: ConvKind }): void {
-  if (identity.model !== expected.model || identity.conv !== expected.conv)
-    throw new SepconvError(`${path} is a checkpoint of ${identity.model} (${identity.conv}), not ${expected.model} (${expected.conv})`);
+export function checkIdentity(path: string, identity: CheckpointIdentity, expected: { model: ModelName | ResolvedModuleSpec; conv: ConvKind }): void {
+  if (JSON.stringify(identity.model) !== JSON.stringify(expected.model) || identity.conv !== expected.conv)
+    throw new SepconvError(`${path} is a checkpoint of ${modelLabel(identity.model)} (${identity.conv}), not ${modelLabel(expected.model)} (${expected.conv})`);
 }
 
 /** What `evaluate` and `predict` may say about a checkpoint (needed only for files without sepconv metadata). */
@@ -100,7 +133,7 @@ export const DATASET_CLASSES: Record<DatasetName, string[]> = {
  * hints that disagree with it are refused, and a file without metadata (e.g. from PyTorch)
  * needs `model` and `conv` hints.
  */
-export function loadCheckpointModel(path: string, hints: CheckpointHints): { model: Model; identity: CheckpointIdentity } {
+export async function loadCheckpointModel(path: string, hints: CheckpointHints): Promise<{ model: Model; identity: CheckpointIdentity }> {
   const stored = readIdentity(path);
   let identity: CheckpointIdentity;
   if (stored !== null) {
@@ -108,12 +141,12 @@ export function loadCheckpointModel(path: string, hints: CheckpointHints): { mod
     identity = stored;
   } else {
     if (hints.model === undefined || hints.conv === undefined)
-      throw new SepconvError(`${path} does not say which network it holds (no sepconv metadata); pass --model and --conv`);
+      throw new SepconvError(`${path} does not say which network it holds (no sepconv metadata); give its model and conv (--model and --conv on the command line)`);
     const dataset = hints.dataset ?? (hints.model === 'vgg' || hints.model === 'mobilenet' ? 'cifar10' : 'pets');
     const classes = DATASET_CLASSES[dataset];
     identity = { model: hints.model, conv: hints.conv, dataset, numClasses: classes.length, classes, imageSize: hints.imageSize ?? (dataset === 'cifar10' ? 32 : 128), epoch: 0, step: 0 };
   }
-  const model = buildModel(identity.model, identity.conv, identity.numClasses, { inputScale: identity.inputScale ?? 1 });
+  const model = await buildAnyModel(identity.model, identity.conv, identity.numClasses, { inputScale: identity.inputScale ?? 1 });
   // last/best.safetensors are plain weights; resume.safetensors also holds optimizer state.
   const trainingState = isTrainingState(loadMetadata(path));
   const contents = trainingState ? loadTrainingState(path) : load(path);

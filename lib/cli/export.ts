@@ -2,7 +2,7 @@
 import type { ConvKind, ModelName } from '../models/index.js';
 import { DEFAULT_OPSET, exportOnnx, OPSETS } from '../onnx/export.js';
 import { CONVS, MODELS as MODEL_NAMES } from '../train/config.js';
-import { loadCheckpointModel } from '../train/setup.js';
+import { loadCheckpointModel, modelLabel } from '../train/setup.js';
 import { choice, parseOptions, positiveNumber, UsageError } from './command.js';
 import type { CliIO, Command } from './command.js';
 
@@ -55,7 +55,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     conv: values.conv === undefined ? undefined : choice<ConvKind>('conv', values.conv, CONVS),
   };
   const { model, identity } = await loadCheckpointModel(values.checkpoint, hints);
-  const channels = 3; // checkpoints hold RGB networks (buildModel's default)
+  const channels = identity.channels ?? 3; // zoo checkpoints hold RGB networks; user modules record theirs
   const size = imageSize ?? identity.imageSize;
   const result = exportOnnx(model, {
     inputShape: [1, channels, size, size],
@@ -66,7 +66,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   const shape = (dims: readonly (number | string | null)[]): string => `[${dims.map((d) => d ?? '?').join(', ')}]`;
   io.out(
-    `${values.out}: ${identity.model} (${identity.conv}), opset ${result.opset}, ${result.nodes} nodes, ${result.foldedBatchNorms} BatchNorms folded, ` +
+    `${values.out}: ${modelLabel(identity.model)} (${identity.conv}), opset ${result.opset}, ${result.nodes} nodes, ${result.foldedBatchNorms} BatchNorms folded, ` +
       `input ${shape(result.inputs[0]!.dims)} -> output ${shape(result.outputs[0]!.dims)}, ${(result.bytes.length / 1e6).toFixed(1)} MB`,
   );
   return 0;

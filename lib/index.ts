@@ -77,9 +77,35 @@ export function _setIsa(isa: string): void {
   native.setIsa(isa);
 }
 
+/** How much float32 rounding sepconv may trade for speed; see {@link setFloat32Precision}. */
+export type Float32Precision = 'highest' | 'high';
+
+/**
+ * Chooses the float32 precision policy of this thread's kernels (main thread or worker; each
+ * starts at 'highest'), as PyTorch's `torch.set_float32_matmul_precision`:
+ * - 'highest' (default): every float32 op rounds as its direct algorithm does (3×3
+ *   convolutions by im2col + GEMM), so gradients match PyTorch float32's error against float64.
+ * - 'high': 3×3 stride-1 convolutions with 16+ channels take Winograd F(4×4, 3×3), forward and
+ *   both gradients: faster, but each op rounds about 10× more, and over a whole network the
+ *   extra forward rounding flips ReLU and max-pool decisions, so some gradients differ from
+ *   float64 hundreds of times more than PyTorch's (README "Float32 precision").
+ *
+ * @example
+ * sc.setFloat32Precision('high'); // Winograd: faster regular-conv training, noisier gradients
+ */
+export function setFloat32Precision(precision: Float32Precision): void {
+  if (precision !== 'highest' && precision !== 'high') throw invalidArg('setFloat32Precision', 'precision', "'highest' or 'high'", describe(precision));
+  native.setFloat32Precision(precision);
+}
+
+/** This thread's float32 precision policy (see {@link setFloat32Precision}). */
+export function getFloat32Precision(): Float32Precision {
+  return native.getFloat32Precision() as Float32Precision;
+}
+
 /**
  * @internal Test hook: the algorithm of eligible 3×3 convolutions in this thread ('auto' picks
- * by shape; 'im2col' or 'winograd' force one where it applies).
+ * by shape and float32 precision; 'im2col' or 'winograd' force one where it applies).
  */
 export function _setConvAlgo(algo: 'auto' | 'im2col' | 'winograd'): void {
   native.setConvAlgo(algo);

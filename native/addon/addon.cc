@@ -218,7 +218,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
                     " but operand ", i, " is on ", device_name(args[i].device),
                     " (all operands of one op must be on one device)");
     AddonData& d = data_of(env);
-    Context ctx{*d.pool, *d.cpu_allocator, d.isa, d.conv_algo};
+    Context ctx{*d.pool, *d.cpu_allocator, d.isa, d.conv_algo, d.float32_precision};
     OpCall call{op, args, num_inputs, args + num_inputs, count - num_inputs, params.Data(), int(params.ElementLength()),
                 ctx};
     if (count > 0 && args[0].device == Device::CUDA) {
@@ -294,6 +294,26 @@ Napi::Value SetConvAlgo(const Napi::CallbackInfo& info) {
       fail("setConvAlgo: '", name, "' is not one of auto, im2col, winograd");
     return info.Env().Undefined();
   });
+}
+
+// This environment's float32 precision policy: 'highest' or 'high' (see Float32Precision).
+Napi::Value SetFloat32Precision(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    Float32Precision& precision = data_of(info.Env()).float32_precision;
+    if (name == "highest")
+      precision = Float32Precision::Highest;
+    else if (name == "high")
+      precision = Float32Precision::High;
+    else
+      fail("setFloat32Precision: '", name, "' is not one of highest, high");
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetFloat32Precision(const Napi::CallbackInfo& info) {
+  const bool high = data_of(info.Env()).float32_precision == Float32Precision::High;
+  return Napi::String::New(info.Env(), high ? "high" : "highest");
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
@@ -393,6 +413,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend, "backend"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("setConvAlgo", Napi::Function::New(env, SetConvAlgo, "setConvAlgo"));
+  exports.Set("setFloat32Precision", Napi::Function::New(env, SetFloat32Precision, "setFloat32Precision"));
+  exports.Set("getFloat32Precision", Napi::Function::New(env, GetFloat32Precision, "getFloat32Precision"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));

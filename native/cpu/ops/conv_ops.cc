@@ -61,9 +61,11 @@ bool winograd_applies(const ConvShape& s, DType dtype) {
 // tiles poorly (2×2: a quarter) pay the transforms for padding.
 constexpr int64_t kWinogradMinChannels = 16;
 
+// Auto takes Winograd only when the float32 precision policy allows its extra rounding.
 bool use_winograd(const OpCall& c, const ConvShape& s, DType dtype) {
   if (c.ctx.conv_algo == ConvAlgo::Im2col || !winograd_applies(s, dtype)) return false;
   if (c.ctx.conv_algo == ConvAlgo::Winograd) return true;
+  if (c.ctx.float32_precision == Float32Precision::Highest) return false;
   const int64_t tiles = (s.out_h + 3) / 4 * ((s.out_w + 3) / 4);
   return s.in_c >= kWinogradMinChannels && s.out_c >= kWinogradMinChannels && 4 * s.out_plane() > tiles * 16;
 }

@@ -6,7 +6,7 @@
 // then the worst ratio per network and variant. Variants run on the same data in one process.
 //
 //   node bench/numerics.mjs [--nets vgg_regular,vgg_dsc,segnet_regular,segnet_dsc]
-//                           [--variants highest,high,im2col] [--vgg-batch 128] [--segnet-batch 16]
+//                           [--variants highest,high,medium] [--vgg-batch 128] [--segnet-batch 16]
 //                           [--seed 0] [--all] [--keep DIR]
 //
 // Variants: precisions of sc.setFloat32Precision. `--all` prints every parameter, not only the
@@ -31,10 +31,11 @@ const NETS = {
 const VARIANTS = {
   highest: () => sc.setFloat32Precision('highest'),
   high: () => sc.setFloat32Precision('high'),
+  medium: () => sc.setFloat32Precision('medium'),
 };
 
 function parseArgs(argv) {
-  const o = { nets: Object.keys(NETS), variants: ['highest', 'high'], vggBatch: 128, segnetBatch: 16, seed: 0, all: false, keep: null };
+  const o = { nets: Object.keys(NETS), variants: ['highest', 'high', 'medium'], vggBatch: 128, segnetBatch: 16, seed: 0, all: false, keep: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--nets') o.nets = argv[++i].split(',');
@@ -91,6 +92,7 @@ function main() {
   const o = parseArgs(process.argv.slice(2));
   const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'sepconv-numerics-'));
   if (o.keep) mkdirSync(dir, { recursive: true });
+  const initialPrecision = sc.getFloat32Precision();
   const report = { date: new Date().toISOString(), backend: sc.backend(), options: o, nets: {} };
   try {
     for (const net of o.nets) {
@@ -117,7 +119,7 @@ function main() {
         whole.ratio = whole.ours / whole.torch;
         perVariant[v] = { rows, worst, whole, ms, loss: relativeL2([s.loss], get('f64.loss')), output: relativeL2(s.output, get('f64.output')) };
       }
-      sc.setFloat32Precision('highest');
+      sc.setFloat32Precision(initialPrecision);
       report.nets[net] = { batch, torchLoss, torchOutput: torchOut, variants: perVariant };
       console.log(`\n${net} (batch ${batch}): relative L2 error against PyTorch float64; ratio = sepconv / PyTorch float32`);
       console.log(`  loss:   torch ${fmtE(torchLoss)}  ${o.variants.map((v) => `${v} ${fmtE(perVariant[v].loss)}`).join('  ')}`);

@@ -78,23 +78,28 @@ export function _setIsa(isa: string): void {
 }
 
 /** How much float32 rounding sepconv may trade for speed; see {@link setFloat32Precision}. */
-export type Float32Precision = 'highest' | 'high';
+export type Float32Precision = 'highest' | 'high' | 'medium';
+
+const FLOAT32_PRECISIONS: readonly Float32Precision[] = ['highest', 'high', 'medium'];
 
 /**
  * Chooses the float32 precision policy of this thread's kernels (main thread or worker; each
- * starts at 'highest'), as PyTorch's `torch.set_float32_matmul_precision`:
- * - 'highest' (default): every float32 op rounds as its direct algorithm does (3×3
- *   convolutions by im2col + GEMM), so gradients match PyTorch float32's error against float64.
- * - 'high': 3×3 stride-1 convolutions with 16+ channels take Winograd F(4×4, 3×3), forward and
- *   both gradients: faster, but each op rounds about 10× more, and over a whole network the
- *   extra forward rounding flips ReLU and max-pool decisions, so some gradients differ from
- *   float64 hundreds of times more than PyTorch's (README "Float32 precision").
+ * starts at 'high'), as PyTorch's `torch.set_float32_matmul_precision`. It decides where float32
+ * 3×3 stride-1 convolutions with 16+ channels may take Winograd F(4×4, 3×3), which is faster but
+ * rounds about 10× more per op than im2col + GEMM:
+ * - 'highest': nowhere; every op rounds as its direct algorithm does.
+ * - 'high' (default): in the gradient ops (input and weight gradient), whose rounding adds to the
+ *   gradients linearly. Whole-network gradients of VGG and SegNet stay within 4× of PyTorch
+ *   float32's error against float64 (README "Float32 precision").
+ * - 'medium': in the forward op too. Its rounding flips ReLU and max-pool decisions, so some
+ *   gradients differ from float64 by whole terms: up to 1000× PyTorch's error.
+ * `convTranspose2d` runs the input-gradient op forward, so it follows the gradient rule.
  *
  * @example
- * sc.setFloat32Precision('high'); // Winograd: faster regular-conv training, noisier gradients
+ * sc.setFloat32Precision('medium'); // Winograd forward too: the fastest regular-conv training
  */
 export function setFloat32Precision(precision: Float32Precision): void {
-  if (precision !== 'highest' && precision !== 'high') throw invalidArg('setFloat32Precision', 'precision', "'highest' or 'high'", describe(precision));
+  if (!FLOAT32_PRECISIONS.includes(precision)) throw invalidArg('setFloat32Precision', 'precision', "'highest', 'high' or 'medium'", describe(precision));
   native.setFloat32Precision(precision);
 }
 

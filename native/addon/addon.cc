@@ -3,7 +3,9 @@
 // happens here; numeric work is in native/cpu.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "addon/addon_data.h"
@@ -296,24 +298,23 @@ Napi::Value SetConvAlgo(const Napi::CallbackInfo& info) {
   });
 }
 
-// This environment's float32 precision policy: 'highest' or 'high' (see Float32Precision).
+// This environment's float32 precision policy: 'highest', 'high' or 'medium' (Float32Precision).
+constexpr const char* kFloat32PrecisionNames[] = {"highest", "high", "medium"};
+
 Napi::Value SetFloat32Precision(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const std::string name = info[0].As<Napi::String>().Utf8Value();
-    Float32Precision& precision = data_of(info.Env()).float32_precision;
-    if (name == "highest")
-      precision = Float32Precision::Highest;
-    else if (name == "high")
-      precision = Float32Precision::High;
-    else
-      fail("setFloat32Precision: '", name, "' is not one of highest, high");
+    const auto* names = std::begin(kFloat32PrecisionNames);
+    const auto* found = std::find(names, std::end(kFloat32PrecisionNames), name);
+    SEPCONV_CHECK(found != std::end(kFloat32PrecisionNames), "setFloat32Precision: '", name,
+                  "' is not one of highest, high, medium");
+    data_of(info.Env()).float32_precision = Float32Precision(found - names);
     return info.Env().Undefined();
   });
 }
 
 Napi::Value GetFloat32Precision(const Napi::CallbackInfo& info) {
-  const bool high = data_of(info.Env()).float32_precision == Float32Precision::High;
-  return Napi::String::New(info.Env(), high ? "high" : "highest");
+  return Napi::String::New(info.Env(), kFloat32PrecisionNames[int(data_of(info.Env()).float32_precision)]);
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {

@@ -17,7 +17,7 @@ struct AddonData {
   std::unique_ptr<ThreadPool> pool;
   Isa isa;
   ConvAlgo conv_algo = ConvAlgo::Auto;  // test hook (setConvAlgo)
-  Float32Precision float32_precision = Float32Precision::Highest;  // setFloat32Precision
+  Float32Precision float32_precision = Float32Precision::High;  // setFloat32Precision
 };
 
 // Tensor memory as JS sees it: an opaque handle (a Napi::External) to one block.

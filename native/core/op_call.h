@@ -39,9 +39,9 @@ enum class ConvAlgo { Auto, Im2col, Winograd };
 
 // How much float32 rounding ops may add for speed (sc.setFloat32Precision, after PyTorch's
 // set_float32_matmul_precision). Highest: every product and sum rounds as in the direct
-// algorithm (3×3 convolutions take im2col + GEMM). High: Winograd F(4×4, 3×3) where it pays,
-// whose transforms round about 10× more per op.
-enum class Float32Precision { Highest, High };
+// algorithm (3×3 convolutions take im2col + GEMM). High: the convolution gradient ops may take
+// Winograd F(4×4, 3×3), whose transforms round about 10× more per op. Medium: the forward op too.
+enum class Float32Precision { Highest, High, Medium };
 
 // Per-environment execution resources an op may use.
 struct Context {
@@ -49,7 +49,7 @@ struct Context {
   CachingAllocator& allocator;
   Isa isa;
   ConvAlgo conv_algo = ConvAlgo::Auto;
-  Float32Precision float32_precision = Float32Precision::Highest;
+  Float32Precision float32_precision = Float32Precision::High;
 };
 
 struct OpCall {

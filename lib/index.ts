@@ -80,9 +80,40 @@ export function _setIsa(isa: string): void {
   native.setIsa(isa);
 }
 
+/** How much float32 rounding sepconv may trade for speed; see {@link setFloat32Precision}. */
+export type Float32Precision = 'highest' | 'high' | 'medium';
+
+const FLOAT32_PRECISIONS: readonly Float32Precision[] = ['highest', 'high', 'medium'];
+
+/**
+ * Chooses the float32 precision policy of this thread's kernels (main thread or worker; each
+ * starts at 'high'), as PyTorch's `torch.set_float32_matmul_precision`. It decides where float32
+ * 3×3 stride-1 convolutions with 16+ channels may take Winograd F(4×4, 3×3), which is faster but
+ * rounds about 10× more per op than im2col + GEMM:
+ * - 'highest': nowhere; every op rounds as its direct algorithm does.
+ * - 'high' (default): in the gradient ops (input and weight gradient), whose rounding adds to the
+ *   gradients linearly. Whole-network gradients of VGG and SegNet stay within 4× of PyTorch
+ *   float32's error against float64 (README "Float32 precision").
+ * - 'medium': in the forward op too. Its rounding flips ReLU and max-pool decisions, so some
+ *   gradients differ from float64 by whole terms: up to 1000× PyTorch's error.
+ * `convTranspose2d` runs the input-gradient op forward, so it follows the gradient rule.
+ *
+ * @example
+ * sc.setFloat32Precision('medium'); // Winograd forward too: the fastest regular-conv training
+ */
+export function setFloat32Precision(precision: Float32Precision): void {
+  if (!FLOAT32_PRECISIONS.includes(precision)) throw invalidArg('setFloat32Precision', 'precision', "'highest', 'high' or 'medium'", describe(precision));
+  native.setFloat32Precision(precision);
+}
+
+/** This thread's float32 precision policy (see {@link setFloat32Precision}). */
+export function getFloat32Precision(): Float32Precision {
+  return native.getFloat32Precision() as Float32Precision;
+}
+
 /**
  * @internal Test hook: the algorithm of eligible 3×3 convolutions in this thread ('auto' picks
- * by shape; 'im2col' or 'winograd' force one where it applies).
+ * by shape and float32 precision; 'im2col' or 'winograd' force one where it applies).
  */
 export function _setConvAlgo(algo: 'auto' | 'im2col' | 'winograd'): void {
   native.setConvAlgo(algo);

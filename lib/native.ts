@@ -66,6 +66,8 @@ export interface NativeAddon {
   backend(): BackendInfo;
   setIsa(isa: string): void;
   setConvAlgo(algo: string): void;
+  setFloat32Precision(precision: string): void;
+  getFloat32Precision(): string;
   setNumThreads(threads: number): void;
   memoryStats(device?: number): MemoryStats;
   emptyCache(device?: number): void;

@@ -1,7 +1,7 @@
 /**
  * 2-D convolution and transposed convolution (PyTorch semantics, NCHW), differentiable.
  * Native side: im2col + GEMM batched over the images, or Winograd F(4×4, 3×3) for float32 3×3
- * stride-1 convolutions with >= 16 channels (native/cpu/ops/conv_ops.cc).
+ * stride-1 convolutions with >= 16 channels where sc.setFloat32Precision allows (native/cpu/ops/conv_ops.cc).
  */
 import { record } from '../autograd/graph.js';
 import { invalidArg, shapeStr } from '../errors.js';

@@ -3,7 +3,9 @@
 // happens here; numeric work is in native/cpu.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "addon/addon_data.h"
@@ -194,7 +196,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
                     " but operand ", i, " is on ", device_name(args[i].device),
                     " (all operands of one op must be on one device)");
     AddonData& d = data_of(env);
-    Context ctx{*d.pool, *d.cpu_allocator, d.isa, d.conv_algo};
+    Context ctx{*d.pool, *d.cpu_allocator, d.isa, d.conv_algo, d.float32_precision};
     OpCall call{op, args, num_inputs, args + num_inputs, count - num_inputs, params.Data(), int(params.ElementLength()),
                 ctx};
     if (count > 0 && args[0].device == Device::CUDA) {
@@ -270,6 +272,25 @@ Napi::Value SetConvAlgo(const Napi::CallbackInfo& info) {
       fail("setConvAlgo: '", name, "' is not one of auto, im2col, winograd");
     return info.Env().Undefined();
   });
+}
+
+// This environment's float32 precision policy: 'highest', 'high' or 'medium' (Float32Precision).
+constexpr const char* kFloat32PrecisionNames[] = {"highest", "high", "medium"};
+
+Napi::Value SetFloat32Precision(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    const auto* names = std::begin(kFloat32PrecisionNames);
+    const auto* found = std::find(names, std::end(kFloat32PrecisionNames), name);
+    SEPCONV_CHECK(found != std::end(kFloat32PrecisionNames), "setFloat32Precision: '", name,
+                  "' is not one of highest, high, medium");
+    data_of(info.Env()).float32_precision = Float32Precision(found - names);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetFloat32Precision(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), kFloat32PrecisionNames[int(data_of(info.Env()).float32_precision)]);
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
@@ -369,6 +390,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend, "backend"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("setConvAlgo", Napi::Function::New(env, SetConvAlgo, "setConvAlgo"));
+  exports.Set("setFloat32Precision", Napi::Function::New(env, SetFloat32Precision, "setFloat32Precision"));
+  exports.Set("getFloat32Precision", Napi::Function::New(env, GetFloat32Precision, "getFloat32Precision"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));

@@ -18,6 +18,7 @@ struct AddonData {
   StorageHandles storages;  // after cpu_allocator: torn down first
   Isa isa;
   ConvAlgo conv_algo = ConvAlgo::Auto;  // test hook (setConvAlgo)
+  Float32Precision float32_precision = Float32Precision::High;  // setFloat32Precision
 };
 
 }  // namespace sepconv::addon

@@ -37,12 +37,19 @@ struct TensorArg {
 // (a test hook, so tests can compare the paths).
 enum class ConvAlgo { Auto, Im2col, Winograd };
 
+// How much float32 rounding ops may add for speed (sc.setFloat32Precision, after PyTorch's
+// set_float32_matmul_precision). Highest: every product and sum rounds as in the direct
+// algorithm (3×3 convolutions take im2col + GEMM). High: the convolution gradient ops may take
+// Winograd F(4×4, 3×3), whose transforms round about 10× more per op. Medium: the forward op too.
+enum class Float32Precision { Highest, High, Medium };
+
 // Per-environment execution resources an op may use.
 struct Context {
   ThreadPool& pool;
   CachingAllocator& allocator;
   Isa isa;
   ConvAlgo conv_algo = ConvAlgo::Auto;
+  Float32Precision float32_precision = Float32Precision::High;
 };
 
 struct OpCall {

@@ -61,9 +61,15 @@ bool winograd_applies(const ConvShape& s, DType dtype) {
 // tiles poorly (2×2: a quarter) pay the transforms for padding.
 constexpr int64_t kWinogradMinChannels = 16;
 
-bool use_winograd(const OpCall& c, const ConvShape& s, DType dtype) {
+// Auto takes Winograd only where the float32 precision policy allows its extra rounding: from
+// 'high' in the gradient ops, whose rounding adds to the gradients linearly; only at 'medium' in
+// the forward op, whose rounding flips ReLU and max-pool decisions and so changes gradients by
+// whole terms (bench/numerics.mjs: up to 1000× PyTorch float32's error against float64).
+bool use_winograd(const OpCall& c, const ConvShape& s, DType dtype, bool gradient_op) {
   if (c.ctx.conv_algo == ConvAlgo::Im2col || !winograd_applies(s, dtype)) return false;
   if (c.ctx.conv_algo == ConvAlgo::Winograd) return true;
+  const Float32Precision p = c.ctx.float32_precision;
+  if (p == Float32Precision::Highest || (p == Float32Precision::High && !gradient_op)) return false;
   const int64_t tiles = (s.out_h + 3) / 4 * ((s.out_w + 3) / 4);
   return s.in_c >= kWinogradMinChannels && s.out_c >= kWinogradMinChannels && 4 * s.out_plane() > tiles * 16;
 }
@@ -180,7 +186,7 @@ void winograd_backward_weight(const OpCall& c, const ConvShape& s, const float* 
 void conv2d_forward(const OpCall& c) {
   const ConvShape s{check_conv2d_forward(c)};
   const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
-  if (use_winograd(c, s, x.dtype))
+  if (use_winograd(c, s, x.dtype, false))
     return winograd_forward(c, s, x.ptr<float>(), w.ptr<float>(), c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr,
                             y.ptr<float>());
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
@@ -202,7 +208,7 @@ void conv2d_forward(const OpCall& c) {
 void conv2d_backward_input(const OpCall& c) {
   const ConvShape s{check_conv2d_backward_input(c)};
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
-  if (use_winograd(c, s, dy.dtype))
+  if (use_winograd(c, s, dy.dtype, true))
     return winograd_backward_input(c, s, dy.ptr<float>(), w.ptr<float>(),
                                    c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr, dx.ptr<float>());
   float_dispatch(c, "grad_output", dy.dtype, [&](auto zero) {
@@ -244,7 +250,7 @@ void conv2d_backward_input(const OpCall& c) {
 void conv2d_backward_weight(const OpCall& c) {
   const ConvShape s{check_conv2d_backward_weight(c)};
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
-  if (use_winograd(c, s, x.dtype) && (c.ctx.conv_algo == ConvAlgo::Winograd ||
+  if (use_winograd(c, s, x.dtype, true) && (c.ctx.conv_algo == ConvAlgo::Winograd ||
                                       kWinogradPoints * dw.numel() * c.ctx.pool.size() <= kWinogradMaxPartials))
     return winograd_backward_weight(c, s, x.ptr<float>(), dy.ptr<float>(), dw.ptr<float>());
   float_dispatch(c, "input", x.dtype, [&](auto zero) {

@@ -1,6 +1,7 @@
 // Seeded random geometries for the windowed ops (conv2d, depthwise, max/avg pooling,
 // upsampling): strides above the kernel size, dilation, uneven padding, tiny and tall planes,
 // combinations the hand-picked cases may miss. Each geometry is compared with the CPU op.
+#include "core/output_size.h"
 #include "cuda/common.cuh"
 #include "cuda/test/compare.h"
 #include "cuda/test/harness.h"
@@ -9,11 +10,6 @@ namespace sepconv::cuda::test {
 namespace {
 
 int64_t pick(std::mt19937& rng, int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); }
-
-int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-  const int64_t span = in + 2 * p - d * (k - 1) - 1;
-  return span < 0 ? 0 : span / s + 1;
-}
 
 std::string geometry(const std::vector<double>& params) {
   std::string s = " params";
@@ -27,7 +23,7 @@ TEST_CASE("fuzz: conv2d and depthwise geometries") {
     const int64_t kh = pick(rng, 1, 5), kw = pick(rng, 1, 5), sh = pick(rng, 1, 4), sw = pick(rng, 1, 4);
     const int64_t dh = pick(rng, 1, 3), dw = pick(rng, 1, 3), ph = pick(rng, 0, 3), pw = pick(rng, 0, 3);
     const int64_t h = pick(rng, 1, 20), w = pick(rng, 1, 40), n = pick(rng, 1, 3);
-    const int64_t oh = out_size(h, kh, sh, ph, dh), ow = out_size(w, kw, sw, pw, dw);
+    const int64_t oh = output_size(h, kh, sh, ph, dh), ow = output_size(w, kw, sw, pw, dw);
     if (oh < 1 || ow < 1) continue;
     const int64_t groups = pick(rng, 1, 3), c = groups * pick(rng, 1, 3), oc = groups * pick(rng, 1, 4);
     const std::vector<double> conv{double(sh), double(sw), double(ph), double(pw), double(dh), double(dw), double(groups)};
@@ -69,12 +65,7 @@ TEST_CASE("fuzz: pooling and upsampling geometries") {
     const int64_t h = pick(rng, 1, 17), w = pick(rng, 1, 23), n = pick(rng, 1, 2), c = pick(rng, 1, 3);
     const bool ceil_mode = pick(rng, 0, 1);
     const std::vector<int64_t> xs{n, c, h, w};
-    auto pooled = [&](int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-      const int64_t span = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
-      int64_t out = (span >= 0 ? span / s : -((-span + s - 1) / s)) + 1;
-      if (ceil_mode && (out - 1) * s >= in + p) --out;
-      return out;
-    };
+    auto pooled = [&](int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) { return output_size(in, k, s, p, d, ceil_mode); };
     const int64_t oh = pooled(h, kh, sh, ph, dh), ow = pooled(w, kw, sw, pw, dw);
     if (oh >= 1 && ow >= 1) {
       const std::vector<int64_t> ys{n, c, oh, ow};

@@ -1,0 +1,69 @@
+// Which algorithm a regular convolution op runs, chosen in one place for both backends from
+// the same operand description (host-only, no CPU-only includes). A backend states what it
+// has (Winograd kernels, its thread count); the predicates below are the only definitions of
+// when a path is correct, so the backends cannot drift apart (a CPU copy of "pointwise" that
+// lacked the same-size condition once made 1x1 transposed convolutions with an output
+// padding read past the plane).
+#pragma once
+#include <cstdint>
+
+#include "core/checks/conv.h"
+
+namespace sepconv {
+
+enum class ConvAlgorithm {
+  PointwiseGemm,  // 1x1 and the plane read in place: a plain GEMM on the NCHW tensors
+  Winograd,       // F(4x4, 3x3) tiles (CPU float32)
+  Im2colGemm,     // the general path
+};
+
+// The three ops of a convolution.
+enum class ConvPass { Forward, InputGrad, WeightGrad };
+
+struct ConvChoice {
+  const Conv2dShape& shape;
+  DType dtype;
+  ConvPass pass;
+  ConvAlgo requested;      // the environment's test hook (auto, or one forced path)
+  bool winograd_kernels;   // the backend has them
+  int threads;             // the backend's workers (the weight gradient keeps a copy per thread)
+};
+
+// 1x1, stride 1, unpadded, and output plane == input plane: output pixel p reads input pixel p
+// (whatever the dilation), so the NCHW tensors are the GEMM's operands as they are. A
+// smaller output (a transposed conv's output padding makes dx larger than dy) is not.
+inline bool conv_is_pointwise(const Conv2dShape& s) {
+  return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0 &&
+         s.out_h == s.in_h && s.out_w == s.in_w;
+}
+
+// Winograd F(4x4, 3x3) is defined for float32, ungrouped 3x3, stride 1, undilated, full-size
+// output, padding at most 2 (the input gradient is the convolution of dy padded by 2 - pad
+// with the flipped filters).
+inline bool conv_winograd_applies(const Conv2dShape& s, DType dtype) {
+  return dtype == DType::F32 && s.groups == 1 && s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 &&
+         s.stride_w == 1 && s.dilation_h == 1 && s.dilation_w == 1 && s.pad_h <= 2 && s.pad_w <= 2 &&
+         s.out_h == s.in_h + 2 * s.pad_h - 2 && s.out_w == s.in_w + 2 * s.pad_w - 2;
+}
+
+// Below 16 channels the 36 GEMMs are too thin to beat im2col; planes that fill their 4x4 tiles
+// poorly (2x2: a quarter) pay the transforms for padding.
+constexpr int64_t kWinogradMinChannels = 16;
+// Memory for the weight gradient's per-thread copies of dU (36 transform points x the weight's
+// size): beyond it (512x512 channels) the im2col path, which needs less, takes over.
+constexpr int64_t kWinogradMaxPartials = int64_t(16) << 20;
+
+inline ConvAlgorithm choose_conv_algorithm(const ConvChoice& c) {
+  const Conv2dShape& s = c.shape;
+  if (conv_is_pointwise(s)) return ConvAlgorithm::PointwiseGemm;
+  if (!c.winograd_kernels || c.requested == ConvAlgo::Im2col || !conv_winograd_applies(s, c.dtype))
+    return ConvAlgorithm::Im2colGemm;
+  if (c.requested == ConvAlgo::Winograd) return ConvAlgorithm::Winograd;
+  const int64_t tiles = (s.out_h + 3) / 4 * ((s.out_w + 3) / 4);
+  const bool worth_it = s.in_c >= kWinogradMinChannels && s.out_c >= kWinogradMinChannels && 4 * s.out_plane() > tiles * 16;
+  const bool partials_fit =
+      c.pass != ConvPass::WeightGrad || 36 * s.out_c * s.col_rows() * c.threads <= kWinogradMaxPartials;
+  return worth_it && partials_fit ? ConvAlgorithm::Winograd : ConvAlgorithm::Im2colGemm;
+}
+
+}  // namespace sepconv

@@ -156,7 +156,8 @@ void winograd_backward_weight(const OpCall& c, const ConvShape& s, const float* 
 // The checked shape with the algorithm this op runs (shared with the CUDA backend's choice).
 ConvShape conv_shape(const OpCall& c, const Conv2dShape& shape, ConvPass pass, DType dtype) {
   ConvShape s{shape};
-  s.algorithm = choose_conv_algorithm({shape, dtype, pass, c.ctx.conv_algo, true, c.ctx.pool.size()});
+  const bool bias = pass != ConvPass::WeightGrad && c.num_inputs > 2;
+  s.algorithm = choose_conv_algorithm({shape, dtype, pass, bias, c.ctx.conv_algo, true, c.ctx.pool.size()});
   return s;
 }
 
@@ -165,6 +166,8 @@ ConvShape conv_shape(const OpCall& c, const Conv2dShape& shape, ConvPass pass, D
 void conv2d_forward(const OpCall& c) {
   const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
   const ConvShape s = conv_shape(c, check_conv2d_forward(c), ConvPass::Forward, x.dtype);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_forward, depthwise_conv2d_forward);
   if (s.algorithm == ConvAlgorithm::Winograd)
     return winograd_forward(c, s, x.ptr<float>(), w.ptr<float>(), c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr,
                             y.ptr<float>());
@@ -187,6 +190,8 @@ void conv2d_forward(const OpCall& c) {
 void conv2d_backward_input(const OpCall& c) {
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
   const ConvShape s = conv_shape(c, check_conv2d_backward_input(c), ConvPass::InputGrad, dy.dtype);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_input, depthwise_conv2d_backward_input);
   if (s.algorithm == ConvAlgorithm::Winograd)
     return winograd_backward_input(c, s, dy.ptr<float>(), w.ptr<float>(),
                                    c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr, dx.ptr<float>());
@@ -229,6 +234,8 @@ void conv2d_backward_input(const OpCall& c) {
 void conv2d_backward_weight(const OpCall& c) {
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
   const ConvShape s = conv_shape(c, check_conv2d_backward_weight(c), ConvPass::WeightGrad, x.dtype);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_weight, depthwise_conv2d_backward_weight);
   if (s.algorithm == ConvAlgorithm::Winograd)
     return winograd_backward_weight(c, s, x.ptr<float>(), dy.ptr<float>(), dw.ptr<float>());
   float_dispatch(c, "input", x.dtype, [&](auto zero) {

@@ -14,12 +14,13 @@ namespace {
 
 // The shared shape plus the algorithm the shared choice gives this backend (no Winograd kernels).
 struct ConvShape : Conv2dShape {
-  bool pointwise_gemm;
-  bool pointwise() const { return pointwise_gemm; }
+  ConvAlgorithm algorithm;
+  bool pointwise() const { return algorithm == ConvAlgorithm::PointwiseGemm; }
 };
 
 ConvShape conv_shape(const OpCall& c, const Conv2dShape& s, ConvPass pass) {
-  return {s, choose_conv_algorithm({s, c.in(0).dtype, pass, c.ctx.conv_algo, false, 1}) == ConvAlgorithm::PointwiseGemm};
+  const bool bias = pass != ConvPass::WeightGrad && c.num_inputs > 2;
+  return {s, choose_conv_algorithm({s, c.in(0).dtype, pass, bias, c.ctx.conv_algo, false, 1})};
 }
 
 // col[i][ch*taps + tap][pixel] for images img0 + i of group g (zero where the window leaves
@@ -88,6 +89,8 @@ namespace ops {
 
 void conv2d_forward(const OpCall& c) {
   const ConvShape s = conv_shape(c, check_conv2d_forward(c), ConvPass::Forward);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_forward, depthwise_conv2d_forward);
   const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -117,6 +120,8 @@ void conv2d_forward(const OpCall& c) {
 
 void conv2d_backward_input(const OpCall& c) {
   const ConvShape s = conv_shape(c, check_conv2d_backward_input(c), ConvPass::InputGrad);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_input, depthwise_conv2d_backward_input);
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
   float_dispatch(c, "grad_output", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -149,6 +154,8 @@ void conv2d_backward_input(const OpCall& c) {
 
 void conv2d_backward_weight(const OpCall& c) {
   const ConvShape s = conv_shape(c, check_conv2d_backward_weight(c), ConvPass::WeightGrad);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_weight, depthwise_conv2d_backward_weight);
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
     using T = decltype(zero);

@@ -55,6 +55,8 @@ TEST_CASE("conv2d: stride, padding, dilation, groups, 1x1, cut output") {
       {2, 5, 7, 6, 4, 2, 2, 3, 2, 1, 0, 1, 2, 1},      // even kernel, stride 3, dilation in w
       {0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1},      // empty batch
       {2, 3, 6, 5, 4, 1, 1, 1, 1, 0, 0, 2, 2, 1, 1},   // 1x1 dilated, cut (a transposed conv's output padding)
+      {2, 3, 7, 6, 6, 3, 3, 2, 1, 1, 1, 1, 1, 3},      // groups == channels: the direct depthwise kernels
+      {2, 3, 7, 6, 6, 3, 3, 2, 1, 1, 1, 1, 1, 3, 1},   // the same with a cut output: im2col
   };
   for (const Conv& v : cases) check_conv(rng, v, DType::F32, true);
   check_conv(rng, cases[1], DType::F64, false);

@@ -72,9 +72,9 @@ TEST_CASE("conv2d: bad input names the op and the shapes") {
   std::mt19937 rng(13);
   OpCase c{Op::conv2d_forward, ops::conv2d_forward,
            {random_tensor(rng, DType::F32, {1, 4, 5, 5}), random_tensor(rng, DType::F32, {6, 3, 3, 3})},
-           {filled_tensor(DType::F32, {1, 6, 3, 3}, 0)}, {1, 1, 0, 0, 1, 1, 2}, 0, 0, ""};
+           {filled_tensor(DType::F32, {1, 6, 3, 3}, 0)}, flat(Conv2dParams{1, 1, 0, 0, 1, 1, 2}), 0, 0, ""};
   EXPECT(cuda_error(c) == "conv2d_forward: weight is [6, 3, ...], expected [6, 2, ...]", "got '", cuda_error(c), "'");
-  c.params[6] = 3;
+  c.params = flat(Conv2dParams{1, 1, 0, 0, 1, 1, 3});
   EXPECT(cuda_error(c) == "conv2d_forward: groups=3 must divide the input channels (4) and output channels (6)",
          "got '", cuda_error(c), "'");
 }

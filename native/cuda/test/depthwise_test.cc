@@ -58,7 +58,7 @@ TEST_CASE("depthwise_pointwise_forward: fused DSC forward") {
     OpCase c{Op::depthwise_pointwise_forward, ops::depthwise_pointwise_forward,
              {random_tensor(rng, DType::F32, {2, 5, 9, 7}), random_tensor(rng, DType::F32, {5, 1, 3, 3}),
               random_tensor(rng, DType::F32, {6, 5, 1, 1})},
-             {filled_tensor(DType::F32, {2, 6, 5, 4}, 7)}, {2, 2, 1, 1, 1, 1}, 1e-4, 1e-5, "x[2,5,9,7] stride 2"};
+             {filled_tensor(DType::F32, {2, 6, 5, 4}, 7)}, flat(DepthwiseParams{2, 2, 1, 1, 1, 1}), 1e-4, 1e-5, "x[2,5,9,7] stride 2"};
     if (bias) c.inputs.push_back(random_tensor(rng, DType::F32, {6}));
     compare(c);
   }
@@ -68,7 +68,7 @@ TEST_CASE("depthwise: bad input names the op and the shapes") {
   std::mt19937 rng(23);
   OpCase c{Op::depthwise_conv2d_forward, ops::depthwise_conv2d_forward,
            {random_tensor(rng, DType::F32, {1, 4, 5, 5}), random_tensor(rng, DType::F32, {6, 1, 3, 3})},
-           {filled_tensor(DType::F32, {1, 6, 5, 5}, 0)}, {1, 1, 1, 1, 1, 1}, 0, 0, ""};
+           {filled_tensor(DType::F32, {1, 6, 5, 5}, 0)}, flat(DepthwiseParams{1, 1, 1, 1, 1, 1}), 0, 0, ""};
   EXPECT(cuda_error(c) == "depthwise_conv2d_forward: weight [6, 1, ...] does not fit a depthwise conv of 4 channels",
          "got '", cuda_error(c), "'");
   c.inputs[1] = random_tensor(rng, DType::F32, {8, 1, 3, 3});

@@ -87,7 +87,7 @@ export function batchNorm2d(
     const dWeight = needParams ? empty([c], x!.dtype, x!.device) : null;
     const dBias = needParams ? empty([c], x!.dtype, x!.device) : null;
     const outputs = [dx, dWeight, dBias].filter((t): t is Tensor => t !== null);
-    runKernel(ops.batch_norm_backward, [x!, g, m!, invstd!, ...(wt ? [wt] : [])], outputs, { training, affine: wt !== null, needDx, needDparams: needParams });
+    runKernel(ops.batch_norm_backward, [x!, g, m!, invstd!, ...(wt ? [wt] : [])], outputs, { training, affine: wt !== undefined, needDx, needDparams: needParams });
     return [dx, needs[1] ? dWeight : null, needs[2] ? dBias : null];
   }, saved);
   saveMean.dispose();

@@ -1,6 +1,6 @@
 /**
  * The one place that loads the native addon. Everything else calls ops through
- * `runKernel` (tensor.ts), which looks ops up by the names of the native op list.
+ * `runKernel` (tensor.ts) with the op table of ops.ts, resolved against the addon at load.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -71,6 +71,8 @@ export interface NativeAddon {
   setNumThreads(threads: number): void;
   memoryStats(device?: number): MemoryStats;
   emptyCache(device?: number): void;
+  /** The C++ output-size helper (native/core/output_size.h), for tests against lib/functional/output-size.ts. */
+  outputSize(size: number, kernel: number, stride: number, padding: number, dilation: number, ceilMode: boolean): number;
   readonly metaStride: number;
 }
 
@@ -92,11 +94,3 @@ function load(): NativeAddon {
 
 export const native: NativeAddon = load();
 
-const opIds = new Map(native.opNames().map((name, id) => [name, id] as const));
-
-/** The native id of an op, by its name in native/core/ops.h. */
-export function opId(name: string): number {
-  const id = opIds.get(name);
-  if (id === undefined) throw new Error(`sepconv: op '${name}' is not in this build of the native addon (rebuild it)`);
-  return id;
-}

@@ -10,7 +10,9 @@
 import { arrayCtor, DEVICE_CODE, dtypeOfArray, dtypeSize, DTYPE_CODE, isDevice, isDType, isFloat } from './dtype.js';
 import type { AnyTypedArray, Device, DType, TypedArrayFor } from './dtype.js';
 import { describe, invalidArg, opError, shapeStr } from './errors.js';
-import { native, opId } from './native.js';
+import { native } from './native.js';
+import { ops } from './ops.js';
+import type { NativeOp, OpName, OpParamsArg } from './ops.js';
 import { isProfiling, recordKernel } from './profiler.js';
 import type { BackendInfo, StorageHandle } from './native.js';
 import type { GradNode } from './autograd/graph.js';
@@ -278,32 +280,34 @@ export class Tensor {
 // ---------------------------------------------------------------------------------- kernels
 
 const META_STRIDE: number = native.metaStride;
+const NO_PARAMS = new Float64Array(0);
 
 /**
- * Runs a native op: inputs and outputs are tensors the caller has validated and allocated;
- * params are numbers in the order native/core/ops.h documents for that op.
+ * Runs a native op (from `ops` in ops.ts): inputs and outputs are tensors the caller has
+ * validated and allocated; params are the op's named fields from the op schema.
  */
-export function runKernel(op: string, inputs: readonly Tensor[], outputs: readonly Tensor[], params: readonly number[] = []): void {
+export function runKernel<N extends OpName>(op: NativeOp<N>, inputs: readonly Tensor[], outputs: readonly Tensor[], ...params: OpParamsArg<N>): void {
   const operands = [...inputs, ...outputs];
   const device = operands[0]?.device;
   const stray = operands.findIndex((t) => t.device !== device);
   if (stray >= 0)
-    throw opError(op, `operand 0 (shape ${shapeStr(operands[0]!.shape)}) is on ${device} but operand ${stray} (shape ${shapeStr(operands[stray]!.shape)}) is on ${operands[stray]!.device}; move them to one device with .to()`);
+    throw opError(op.name, `operand 0 (shape ${shapeStr(operands[0]!.shape)}) is on ${device} but operand ${stray} (shape ${shapeStr(operands[stray]!.shape)}) is on ${operands[stray]!.device}; move them to one device with .to()`);
   const handles: StorageHandle[] = new Array(operands.length);
   const meta = new Float64Array(operands.length * META_STRIDE);
   for (let i = 0; i < operands.length; i++) {
     const t = operands[i]!;
-    handles[i] = t.storage(op).handle;
+    handles[i] = t.storage(op.name).handle;
     const base = i * META_STRIDE;
     meta[base] = t.offset;
     meta[base + 1] = DTYPE_CODE[t.dtype];
     meta[base + 2] = t.shape.length;
     for (let d = 0; d < t.shape.length; d++) meta[base + 3 + d] = t.shape[d]!;
   }
-  if (!isProfiling()) return native.run(opId(op), handles, meta, Float64Array.from(params), inputs.length);
+  const packed = params.length ? op.pack(params[0]) : NO_PARAMS;
+  if (!isProfiling()) return native.run(op.id, handles, meta, packed, inputs.length);
   const start = performance.now();
-  native.run(opId(op), handles, meta, Float64Array.from(params), inputs.length);
-  recordKernel(op, operands.map((t) => t.shape), performance.now() - start);
+  native.run(op.id, handles, meta, packed, inputs.length);
+  recordKernel(op.name, operands.map((t) => t.shape), performance.now() - start);
 }
 
 /** An uninitialised tensor (contents undefined until written). */
@@ -381,7 +385,7 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, opts?: TensorOpti
 export function full(shape: Shape, value: number, opts?: TensorOptions): Tensor {
   const { dtype, device, requiresGrad } = checkOptions('full', opts);
   const t = empty(checkShape('full', 'shape', shape), dtype ?? 'float32', device);
-  runKernel('fill', [], [t], [value]);
+  runKernel(ops.fill, [], [t], { value });
   return finish(t, requiresGrad);
 }
 
@@ -401,7 +405,8 @@ export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
 export function randn(shape: Shape, opts?: TensorOptions & { mean?: number; std?: number }): Tensor {
   const { dtype, device, requiresGrad } = checkOptions('randn', opts, true);
   const t = empty(checkShape('randn', 'shape', shape), dtype ?? 'float32', device);
-  runKernel('fill_randn', [], [t], [opts?.mean ?? 0, opts?.std ?? 1, ...nextRandom(t.numel)]);
+  const [seed, counter] = nextRandom(t.numel);
+  runKernel(ops.fill_randn, [], [t], { mean: opts?.mean ?? 0, std: opts?.std ?? 1, seed, counter });
   return finish(t, requiresGrad);
 }
 
@@ -409,7 +414,8 @@ export function randn(shape: Shape, opts?: TensorOptions & { mean?: number; std?
 export function rand(shape: Shape, opts?: TensorOptions & { low?: number; high?: number }): Tensor {
   const { dtype, device, requiresGrad } = checkOptions('rand', opts, true);
   const t = empty(checkShape('rand', 'shape', shape), dtype ?? 'float32', device);
-  runKernel('fill_uniform', [], [t], [opts?.low ?? 0, opts?.high ?? 1, ...nextRandom(t.numel)]);
+  const [seed, counter] = nextRandom(t.numel);
+  runKernel(ops.fill_uniform, [], [t], { low: opts?.low ?? 0, high: opts?.high ?? 1, seed, counter });
   return finish(t, requiresGrad);
 }
 
@@ -423,6 +429,6 @@ export function castCopy(x: Tensor, dtype: DType, device: Device = x.device): Te
     return out;
   }
   const out = empty(x.shape, dtype, device);
-  runKernel('copy', [x], [out]);
+  runKernel(ops.copy, [x], [out]);
   return out;
 }

@@ -153,6 +153,9 @@ describe('batchNorm2d backward', () => {
     gradcheck((xi, wi, bi) => sc.F.batchNorm2d(xi!, rm, rv, wi!, bi!), [x, w, b]);
     gradcheck((xi, wi) => sc.F.batchNorm2d(xi!, null, null, wi!, null, { training: true }), [x, w], { atol: 1e-5 });
     gradcheck((xi, bi) => sc.F.batchNorm2d(xi!, null, null, null, bi!, { training: true }), [x, b], { atol: 1e-5 });
+    // No weight and no bias: the backward op gets no weight operand and affine false.
+    gradcheck((xi) => sc.F.batchNorm2d(xi!, null, null, null, null, { training: true }), [x], { atol: 1e-5 });
+    gradcheck((xi) => sc.F.batchNorm2d(xi!, rm, rv, null, null), [x]);
     // Parameters only (an input layer's statistics): no input gradient is asked for.
     gradcheck((xi, wi, bi) => sc.F.batchNorm2d(xi!, null, null, wi!, bi!, { training: true }), [x, w, b], { check: [1, 2], atol: 1e-5 });
   });

@@ -82,8 +82,16 @@ const transposeCases: TransposeCase[] = [
   { name: 'groups 2, stride 1, pad 1', batch: 2, inC: 4, inH: 6, inW: 5, outC: 6, kH: 3, kW: 3, padding: [1, 1], groups: 2 },
   { name: 'dilation 2 with output padding >= stride', batch: 2, inC: 2, inH: 5, inW: 4, outC: 3, kH: 3, kW: 2, dilation: [2, 2], outputPadding: [1, 1], bias: true },
   { name: '1x1 (pointwise)', batch: 2, inC: 5, inH: 3, inW: 4, outC: 4, kH: 1, kW: 1, bias: true },
+  // 1x1 with an output padding: dx is larger than dy, so it is not the pointwise GEMM (this case
+  // once read past the plane on the CPU: NaN in float32).
+  { name: '1x1, dilation 2, output padding 1', batch: 2, inC: 3, inH: 4, inW: 5, outC: 4, kH: 1, kW: 1, dilation: [2, 2], outputPadding: [1, 1], bias: true },
+  { name: '1x1, dilation 3x2, output padding 1', batch: 1, inC: 2, inH: 3, inW: 3, outC: 3, kH: 1, kW: 1, dilation: [3, 2], outputPadding: [1, 1] },
   // groups == channels on the GEMM path (conv2d itself routes that shape to the depthwise kernels)
   { name: 'depthwise-shaped groups, stride 2', batch: 2, inC: 3, inH: 4, inW: 4, outC: 6, kH: 3, kW: 3, stride: [2, 2], padding: [1, 1], groups: 3, bias: true },
+  // weight [C*m, 1, kH, kW] with groups C: the adjoint convolutions are depthwise, which the
+  // native conv ops run on the direct depthwise kernels (except the input gradient with a bias).
+  { name: 'depthwise transposed (weight [C, 1, k, k], groups C), stride 2', batch: 2, inC: 3, inH: 4, inW: 5, outC: 3, kH: 3, kW: 3, stride: [2, 2], padding: [1, 1], groups: 3 },
+  { name: 'depthwise transposed, channel multiplier 2, dilation, bias', batch: 1, inC: 6, inH: 5, inW: 4, outC: 3, kH: 3, kW: 2, dilation: [2, 1], padding: [1, 0], groups: 3, bias: true },
 ];
 
 describe('convTranspose2d against a float64 reference', () => {

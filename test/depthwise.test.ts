@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as sc from '../dist/index.js';
 import { empty, runKernel } from '../dist/tensor.js';
+import { ops } from '../dist/ops.js';
 import { expectClose, gradcheck, randomArray } from './helpers/gradcheck.js';
 
 type Pair = [number, number];
@@ -242,7 +243,7 @@ describe('fused depthwise→pointwise forward (prototype op)', () => {
           const b = bias ? sc.tensor(randomArray(out, 930 + i), [out], { dtype }) : null;
           const expected = sc.F.conv2d(sc.F.depthwiseConv2d(x, wDw, null, { stride, padding: 1 }), wPw, b);
           const y = empty(expected.shape, dtype);
-          runKernel('depthwise_pointwise_forward', b ? [x, wDw, wPw, b] : [x, wDw, wPw], [y], [stride, stride, 1, 1, 1, 1]);
+          runKernel(ops.depthwise_pointwise_forward, b ? [x, wDw, wPw, b] : [x, wDw, wPw], [y], { strideH: stride, strideW: stride, padH: 1, padW: 1, dilationH: 1, dilationW: 1 });
           const [atol, rtol] = dtype === 'float32' ? [1e-3, 1e-4] : [1e-10, 1e-10];
           expectClose(y.toArray(), expected.toArray(), atol, rtol);
         });

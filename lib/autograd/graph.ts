@@ -6,6 +6,7 @@
  */
 import { invalidArg, opError, shapeStr } from '../errors.js';
 import { empty, ones, runKernel, scope, Tensor, untracked } from '../tensor.js';
+import { ops } from '../ops.js';
 
 /** Gradients for a node's inputs (null where an input needs none), from the output's gradient. */
 export type BackwardFn = (grad: Tensor, saved: readonly Tensor[], needsGrad: readonly boolean[]) => (Tensor | null)[];
@@ -146,10 +147,10 @@ function accumulateLeaf(leaf: Tensor, g: Tensor, owned: GradOwnership): void {
     return;
   }
   if (leaf.grad.storage('backward').exclusive) {
-    runKernel('axpy', [g, leaf.grad], [], [1]);
+    runKernel(ops.axpy, [g, leaf.grad], [], { alpha: 1 });
   } else {
     const sum = copyOf(leaf.grad, leaf);
-    runKernel('axpy', [g, sum], [], [1]);
+    runKernel(ops.axpy, [g, sum], [], { alpha: 1 });
     leaf.grad.dispose();
     leaf.grad = sum.keep();
   }
@@ -165,7 +166,7 @@ function reshapeOwned(g: Tensor, shape: readonly number[]): Tensor {
 /** A new tensor with `like`'s shape and dtype holding `src`'s values. */
 function copyOf(src: Tensor, like: Tensor): Tensor {
   const out = empty(like.shape, like.dtype, like.device);
-  runKernel('copy', [src], [out]);
+  runKernel(ops.copy, [src], [out]);
   return out;
 }
 
@@ -215,12 +216,12 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
       if (prev === undefined) pending.set(node, g);
       else if (owned.soleOwner(prev) && prev.storage('backward').exclusive) {
         // Two paths meet and nothing else sees `prev`: accumulate in place.
-        runKernel('axpy', [g, prev], [], [1]);
+        runKernel(ops.axpy, [g, prev], [], { alpha: 1 });
         owned.drop(g);
       } else {
         // `prev` is shared with another slot or view: sum into a fresh tensor.
         const sum = copyOf(prev, prev);
-        runKernel('axpy', [g, sum], [], [1]);
+        runKernel(ops.axpy, [g, sum], [], { alpha: 1 });
         owned.add(sum);
         owned.drop(prev);
         owned.drop(g);

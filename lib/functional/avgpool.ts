@@ -5,7 +5,8 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
-import { pooledSize } from './pool.js';
+import { ops } from '../ops.js';
+import { outputSize } from './output-size.js';
 import { expectFloatTensor, expectRank, optionalBoolean, pair } from './validate.js';
 
 export interface AvgPool2dOptions {
@@ -45,17 +46,17 @@ export function avgPool2d(input: Tensor, options: AvgPool2dOptions): Tensor {
   if (divisor !== undefined && !(Number.isInteger(divisor) && divisor > 0))
     throw invalidArg('avgPool2d', 'options.divisorOverride', 'a positive integer', describe(divisor));
   const [n, c, h, w] = input.shape as [number, number, number, number];
-  const oh = pooledSize(h, kh, sh, ph, 1, ceilMode), ow = pooledSize(w, kw, sw, pw, 1, ceilMode);
+  const oh = outputSize(h, kh, sh, ph, 1, ceilMode), ow = outputSize(w, kw, sw, pw, 1, ceilMode);
   if (oh < 1 || ow < 1)
     throw invalidArg('avgPool2d', 'input', `H and W that give an output of at least 1x1 (kernelSize [${kh}, ${kw}], padding [${ph}, ${pw}])`,
       `shape ${shapeStr(input.shape)} (output would be ${oh}x${ow})`);
-  const params = [kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0, divisor ?? 0];
+  const params = { kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw, countIncludePad, divisorOverride: divisor ?? 0 };
   const out = empty([n, c, oh, ow], input.dtype, input.device);
-  runKernel('avg_pool2d_forward', [input], [out], params);
+  runKernel(ops.avg_pool2d_forward, [input], [out], params);
   const inShape = input.shape;
   return record('avgPool2d', out, [input], (g) => {
     const dx = empty(inShape, g.dtype, g.device);
-    runKernel('avg_pool2d_backward', [g], [dx], params);
+    runKernel(ops.avg_pool2d_backward, [g], [dx], params);
     return [dx];
   });
 }
@@ -76,11 +77,11 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | readonly [
   const filled = Array.isArray(outputSize) && outputSize.length === 2 ? [outputSize[0] ?? h, outputSize[1] ?? w] : outputSize;
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', filled, 1);
   const out = empty([n, c, oh, ow], input.dtype, input.device);
-  runKernel('adaptive_avg_pool2d_forward', [input], [out]);
+  runKernel(ops.adaptive_avg_pool2d_forward, [input], [out]);
   const inShape = input.shape;
   return record('adaptiveAvgPool2d', out, [input], (g) => {
     const dx = empty(inShape, g.dtype, g.device);
-    runKernel('adaptive_avg_pool2d_backward', [g], [dx]);
+    runKernel(ops.adaptive_avg_pool2d_backward, [g], [dx]);
     return [dx];
   });
 }

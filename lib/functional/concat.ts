@@ -6,6 +6,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import type { Shape } from '../tensor.js';
 import { expectSameDevice, expectSameDtype, expectTensor } from './validate.js';
 
@@ -22,7 +23,7 @@ function withSize(shape: Shape, dim: number, size: number): number[] {
 
 /** Copies `length` entries along `dim` from `src` (from `srcStart`) into `dst` (from `dstStart`). */
 function narrowCopy(src: Tensor, dst: Tensor, dim: number, srcStart: number, dstStart: number, length: number): void {
-  if (length > 0) runKernel('narrow_copy', [src], [dst], [dim, srcStart, dstStart, length]);
+  if (length > 0) runKernel(ops.narrow_copy, [src], [dst], { dim, srcStart, dstStart, length });
 }
 
 /** A new tensor holding entries [start, start + length) of `x` along `dim` (not recorded). */
@@ -87,7 +88,7 @@ export function narrow(input: Tensor, dim: number, start: number, length: number
   const inShape = input.shape;
   return record('narrow', out, [input], (g) => {
     const dx = empty(inShape, g.dtype, g.device);
-    runKernel('fill', [], [dx], [0]);
+    runKernel(ops.fill, [], [dx], { value: 0 });
     narrowCopy(g, dx, d, 0, from, length);
     return [dx];
   });

@@ -6,6 +6,9 @@
 import { record } from '../autograd/graph.js';
 import { invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
+import { outputSize } from './output-size.js';
+import type { OpParams } from '../ops.js';
 import type { Shape } from '../tensor.js';
 import { depthwiseConv2d } from './depthwise.js';
 import { rawSumTo, reshape } from './elementwise.js';
@@ -34,7 +37,9 @@ interface ConvParams {
   groups: number;
 }
 
-const nativeParams = (p: ConvParams): number[] => [...p.stride, ...p.padding, ...p.dilation, p.groups];
+const nativeParams = (p: ConvParams): OpParams['conv2d_forward'] => ({
+  strideH: p.stride[0], strideW: p.stride[1], padH: p.padding[0], padW: p.padding[1], dilationH: p.dilation[0], dilationW: p.dilation[1], groups: p.groups,
+});
 
 function convParams(op: string, opts: Conv2dOptions): ConvParams {
   const groups = opts.groups ?? 1;
@@ -78,11 +83,7 @@ function checkGroupedChannels(op: string, x: Tensor, input: Tensor, weight: Tens
 /** Output size of a convolution along one dim, or a clear error when the kernel does not fit. */
 function convOutSize(op: string, x: Tensor, weight: Tensor, p: ConvParams): [number, number] {
   const out: number[] = [];
-  for (const d of [0, 1]) {
-    const padded = x.shape[2 + d]! + 2 * p.padding[d]!;
-    const span = p.dilation[d]! * (weight.shape[2 + d]! - 1) + 1;
-    out.push(Math.floor((padded - span) / p.stride[d]!) + 1);
-  }
+  for (const d of [0, 1]) out.push(outputSize(x.shape[2 + d]!, weight.shape[2 + d]!, p.stride[d]!, p.padding[d]!, p.dilation[d]!));
   if (out[0]! < 1 || out[1]! < 1) {
     const padded = [0, 1].map((d) => x.shape[2 + d]! + 2 * p.padding[d]!);
     const spans = [0, 1].map((d) => p.dilation[d]! * (weight.shape[2 + d]! - 1) + 1);
@@ -108,19 +109,19 @@ function perChannelSum(g: Tensor, channels: number): Tensor {
 
 export function rawConv2dForward(x: Tensor, weight: Tensor, bias: Tensor | null, outShape: Shape, p: ConvParams): Tensor {
   const y = empty(outShape, x.dtype, x.device);
-  runKernel('conv2d_forward', bias ? [x, weight, bias] : [x, weight], [y], nativeParams(p));
+  runKernel(ops.conv2d_forward, bias ? [x, weight, bias] : [x, weight], [y], nativeParams(p));
   return y;
 }
 
 export function rawConv2dBackwardInput(dy: Tensor, weight: Tensor, bias: Tensor | null, inputShape: Shape, p: ConvParams): Tensor {
   const dx = empty(inputShape, dy.dtype, dy.device);
-  runKernel('conv2d_backward_input', bias ? [dy, weight, bias] : [dy, weight], [dx], nativeParams(p));
+  runKernel(ops.conv2d_backward_input, bias ? [dy, weight, bias] : [dy, weight], [dx], nativeParams(p));
   return dx;
 }
 
 export function rawConv2dBackwardWeight(x: Tensor, dy: Tensor, weightShape: Shape, p: ConvParams): Tensor {
   const dw = empty(weightShape, x.dtype, x.device);
-  runKernel('conv2d_backward_weight', [x, dy], [dw], nativeParams(p));
+  runKernel(ops.conv2d_backward_weight, [x, dy], [dw], nativeParams(p));
   return dw;
 }
 

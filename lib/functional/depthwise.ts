@@ -5,7 +5,9 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { rawSumTo } from './elementwise.js';
+import { outputSize } from './output-size.js';
 import { expectFloatTensor, expectRank, expectSameDevice, expectSameDtype, pair } from './validate.js';
 
 export interface DepthwiseConv2dOptions {
@@ -18,11 +20,6 @@ export interface DepthwiseConv2dOptions {
 }
 
 const OP = 'depthwiseConv2d';
-
-/** Output size of one spatial axis (PyTorch's formula); < 1 when the kernel does not fit. */
-function outSize(size: number, kernel: number, stride: number, pad: number, dilation: number): number {
-  return Math.floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
-}
 
 /**
  * Depthwise 2-D convolution of `input` [N, C, H, W] with `weight` [C·m, 1, kH, kW]: output
@@ -63,8 +60,8 @@ export function depthwiseConv2d(input: Tensor, weight: Tensor, bias: Tensor | nu
   const [strideH, strideW] = pair(OP, 'stride', options.stride ?? 1, 1);
   const [padH, padW] = pair(OP, 'padding', options.padding ?? 0, 0);
   const [dilationH, dilationW] = pair(OP, 'dilation', options.dilation ?? 1, 1);
-  const outH = outSize(height, kernelH, strideH, padH, dilationH);
-  const outW = outSize(width, kernelW, strideW, padW, dilationW);
+  const outH = outputSize(height, kernelH, strideH, padH, dilationH);
+  const outW = outputSize(width, kernelW, strideW, padW, dilationW);
   if (outH < 1 || outW < 1)
     throw invalidArg(
       OP,
@@ -73,21 +70,21 @@ export function depthwiseConv2d(input: Tensor, weight: Tensor, bias: Tensor | nu
       `shape ${shapeStr(input.shape)}`,
     );
 
-  const params = [strideH, strideW, padH, padW, dilationH, dilationW];
+  const params = { strideH, strideW, padH, padW, dilationH, dilationW };
   const out = empty([n, outChannels, outH, outW], input.dtype, input.device);
-  runKernel('depthwise_conv2d_forward', bias === null ? [input, weight] : [input, weight, bias], [out], params);
+  runKernel(ops.depthwise_conv2d_forward, bias === null ? [input, weight] : [input, weight, bias], [out], params);
   return record(OP, out, [input, weight, bias], (grad, [x, w], needs) => {
     let dx: Tensor | null = null;
     if (needs[0]) {
       dx = empty(x!.shape, x!.dtype, x!.device);
-      runKernel('depthwise_conv2d_backward_input', [grad, w!], [dx], params);
+      runKernel(ops.depthwise_conv2d_backward_input, [grad, w!], [dx], params);
     }
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (needs[1]) {
       dw = empty(w!.shape, w!.dtype, w!.device);
       db = needs[2] ? empty([outChannels], w!.dtype, w!.device) : null;
-      runKernel('depthwise_conv2d_backward_weight', [x!, grad], db === null ? [dw] : [dw, db], params);
+      runKernel(ops.depthwise_conv2d_backward_weight, [x!, grad], db === null ? [dw] : [dw, db], params);
     } else if (needs[2]) {
       db = rawSumTo(grad, [1, outChannels, 1, 1]).alias([outChannels]);
     }

@@ -6,6 +6,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg } from '../errors.js';
 import { empty, nextRandom, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import type { Shape } from '../tensor.js';
 import { rawBinary } from './elementwise.js';
 import { expectFloatTensor, expectRank } from './validate.js';
@@ -19,7 +20,8 @@ function checkArgs(op: string, input: Tensor, p: unknown, training: unknown): vo
 /** input * mask, where the mask (of `maskShape`, broadcast over input) keeps with probability 1 - p. */
 function applyMask(op: string, input: Tensor, p: number, maskShape: Shape): Tensor {
   const mask = empty(maskShape, input.dtype, input.device);
-  runKernel('fill_bernoulli', [], [mask], [1 - p, p === 1 ? 0 : 1 / (1 - p), ...nextRandom(mask.numel)]);
+  const [seed, counter] = nextRandom(mask.numel);
+  runKernel(ops.fill_bernoulli, [], [mask], { keepProb: 1 - p, scale: p === 1 ? 0 : 1 / (1 - p), seed, counter });
   const out = rawBinary('mul', input, mask);
   const result = record(op, out, [input], (g, [m]) => [rawBinary('mul', g, m!)], [mask]);
   mask.dispose(); // the graph holds its own reference while backward needs it

@@ -6,11 +6,12 @@ import { record } from '../autograd/graph.js';
 import type { Device } from '../dtype.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, numelOf, requireCuda, runKernel, Tensor, transferCopy } from '../tensor.js';
+import { ops } from '../ops.js';
+import type { OpParams } from '../ops.js';
 import type { Shape } from '../tensor.js';
 import { expectFloatTensor, expectSameDevice, expectSameDtype, expectTensor } from './validate.js';
 
-const BINARY_KIND = { add: 0, sub: 1, mul: 2, div: 3 } as const;
-type BinaryOp = keyof typeof BINARY_KIND;
+type BinaryOp = OpParams['binary']['kind'];
 
 /** The broadcast of two shapes (NumPy/PyTorch rules), or an error naming both. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
@@ -35,7 +36,7 @@ export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const out = empty(shape, a.dtype, a.device);
   const av = a.ndim === shape.length ? a : a.alias(withRank(a.shape, shape.length));
   const bv = b.ndim === shape.length ? b : b.alias(withRank(b.shape, shape.length));
-  runKernel('binary', [av, bv], [out], [BINARY_KIND[op]]);
+  runKernel(ops.binary, [av, bv], [out], { kind: op });
   if (av !== a) av.dispose();
   if (bv !== b) bv.dispose();
   return out;
@@ -44,7 +45,7 @@ export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 /** out = alpha * x + beta. */
 export function rawAffine(x: Tensor, alpha: number, beta: number): Tensor {
   const out = empty(x.shape, x.dtype, x.device);
-  runKernel('affine', [x], [out], [alpha, beta]);
+  runKernel(ops.affine, [x], [out], { alpha, beta });
   return out;
 }
 
@@ -53,7 +54,7 @@ export function rawSumTo(x: Tensor, shape: Shape): Tensor {
   if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   const aligned = withRank(shape, x.ndim);
   const out = empty(aligned, x.dtype, x.device);
-  runKernel('sum_to', [x], [out]);
+  runKernel(ops.sum_to, [x], [out]);
   if (aligned.length === shape.length) return out;
   const view = out.alias(shape);
   out.dispose();
@@ -149,7 +150,7 @@ export function sum(input: Tensor, dim?: number | readonly number[], keepDim = f
   const kept = input.shape.map((d, i) => (dims.includes(i) ? 1 : d));
   const finalShape = keepDim ? kept : input.shape.filter((_, i) => !dims.includes(i));
   const reduced = empty(kept, input.dtype, input.device);
-  runKernel('sum_to', [input], [reduced]);
+  runKernel(ops.sum_to, [input], [reduced]);
   const out = keepDim ? reduced : reduced.alias(finalShape);
   if (out !== reduced) reduced.dispose();
   const inShape = input.shape;
@@ -168,7 +169,7 @@ export function mean(input: Tensor, dim?: number | readonly number[], keepDim = 
 function expandTo(g: Tensor, kept: Shape, shape: Shape): Tensor {
   const gv = g.alias(kept);
   const zeros = empty(shape, g.dtype, g.device);
-  runKernel('fill', [], [zeros], [0]);
+  runKernel(ops.fill, [], [zeros], { value: 0 });
   const out = rawBinary('add', zeros, gv);
   zeros.dispose();
   gv.dispose();
@@ -220,12 +221,12 @@ export function flatten(input: Tensor, startDim = 1, endDim = -1): Tensor {
 export function relu(input: Tensor): Tensor {
   expectFloatTensor('relu', 'input', input);
   const out = empty(input.shape, input.dtype, input.device);
-  runKernel('relu_forward', [input], [out]);
+  runKernel(ops.relu_forward, [input], [out]);
   // Saves its output, not its input: out > 0 exactly where input > 0, and the next layer
   // usually saves the same tensor, so the pre-activation can be freed.
   return record('relu', out, [input], (g, [y]) => {
     const dx = empty(y!.shape, y!.dtype, y!.device);
-    runKernel('relu_backward', [y!, g], [dx]);
+    runKernel(ops.relu_backward, [y!, g], [dx]);
     return [dx];
   }, [out]);
 }

@@ -5,6 +5,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { expectFloatTensor, expectRank, optionalBoolean, pair } from './validate.js';
 
 export type InterpolateMode = 'nearest' | 'bilinear';
@@ -28,7 +29,6 @@ export interface InterpolateOptions {
   recomputeScaleFactor?: boolean;
 }
 
-const MODE_CODE: Record<InterpolateMode, number> = { nearest: 0, bilinear: 1 };
 
 function positivePair(argument: string, value: unknown): [number, number] {
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -75,13 +75,13 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
         `${describe(options.scaleFactor)} (output [${outH}, ${outW}])`);
     if (!recompute) [ratioH, ratioW] = [1 / sh, 1 / sw];
   }
-  const params = [MODE_CODE[mode], alignCorners ? 1 : 0, ratioH, ratioW];
+  const params = { mode, alignCorners, scaleH: ratioH, scaleW: ratioW };
   const out = empty([n, c, outH, outW], input.dtype, input.device);
-  runKernel('upsample2d_forward', [input], [out], params);
+  runKernel(ops.upsample2d_forward, [input], [out], params);
   const inShape = input.shape;
   return record('interpolate', out, [input], (g) => {
     const dx = empty(inShape, g.dtype, g.device);
-    runKernel('upsample2d_backward', [g], [dx], params);
+    runKernel(ops.upsample2d_backward, [g], [dx], params);
     return [dx];
   });
 }

@@ -5,12 +5,11 @@
 import { record } from '../autograd/graph.js';
 import { invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import type { Shape } from '../tensor.js';
 import { rawSumTo } from './elementwise.js';
 import { expectFloatTensor, expectSameDevice, expectSameDtype } from './validate.js';
 
-const BIAS_NONE = 0;
-const BIAS_PER_COLUMN = 2;
 
 export interface GemmOptions {
   transA?: boolean;
@@ -33,13 +32,13 @@ export function rawGemm(a: Tensor, b: Tensor, outShape: Shape, opts: GemmOptions
 /** out = alpha * op(a) * op(b) + beta * out (+ column bias), unchecked and unrecorded. */
 export function gemmInto(out: Tensor, a: Tensor, b: Tensor, opts: GemmOptions & { beta?: number } = {}): void {
   const bias = opts.columnBias ?? null;
-  runKernel('gemm', bias ? [a, b, bias] : [a, b], [out], [
-    opts.transA ? 1 : 0,
-    opts.transB ? 1 : 0,
-    opts.alpha ?? 1,
-    opts.beta ?? 0,
-    bias ? BIAS_PER_COLUMN : BIAS_NONE,
-  ]);
+  runKernel(ops.gemm, bias ? [a, b, bias] : [a, b], [out], {
+    transA: opts.transA ?? false,
+    transB: opts.transB ?? false,
+    alpha: opts.alpha ?? 1,
+    beta: opts.beta ?? 0,
+    biasKind: bias ? 'per_column' : 'none',
+  });
 }
 
 /** `t` viewed with another shape (same elements), or `t` itself when the shape is the same. */

@@ -2,6 +2,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { expectFloatTensor, expectTensor } from './validate.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -13,7 +14,7 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
 }
 
-const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+const REDUCTIONS: readonly string[] = ['mean', 'sum', 'none'] satisfies Reduction[];
 
 /**
  * Cross-entropy between softmax(logits) over dim 1 and int32 class targets: logits
@@ -41,15 +42,14 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const ignoreIndex = options.ignoreIndex ?? -100;
   if (!Number.isInteger(ignoreIndex)) throw invalidArg(op, 'options.ignoreIndex', 'an integer', describe(ignoreIndex));
   const reduction = options.reduction ?? 'mean';
-  if (!(reduction in REDUCTION_CODE)) throw invalidArg(op, 'options.reduction', "'mean', 'sum' or 'none'", describe(reduction));
-  const code = REDUCTION_CODE[reduction];
+  if (!REDUCTIONS.includes(reduction)) throw invalidArg(op, 'options.reduction', "'mean', 'sum' or 'none'", describe(reduction));
 
   const loss = empty(reduction === 'none' ? targets.shape : [], logits.dtype, logits.device);
   const logSumExp = empty(targets.shape, logits.dtype, logits.device);
-  runKernel('cross_entropy_forward', [logits, targets], [loss, logSumExp], [ignoreIndex, code]);
+  runKernel(ops.cross_entropy_forward, [logits, targets], [loss, logSumExp], { ignoreIndex, reduction });
   record(op, loss, [logits], (g, [x, t, lse]) => {
     const dx = empty(x!.shape, x!.dtype, x!.device);
-    runKernel('cross_entropy_backward', [x!, t!, lse!, g], [dx], [ignoreIndex, code]);
+    runKernel(ops.cross_entropy_backward, [x!, t!, lse!, g], [dx], { ignoreIndex, reduction });
     return [dx];
   }, [logits, targets, logSumExp]);
   logSumExp.dispose();

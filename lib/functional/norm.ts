@@ -2,6 +2,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, full, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { expectFloatTensor, expectRank, expectSameDtype } from './validate.js';
 
 export interface BatchNormOptions {
@@ -77,7 +78,7 @@ export function batchNorm2d(
   const saveMean = empty([c], input.dtype, input.device);
   const saveInvstd = empty([c], input.dtype, input.device);
   const inputs = [input, ...(affine ? [gamma!, beta!] : []), ...(mean ? [mean, variance!] : [])];
-  runKernel('batch_norm_forward', inputs, [y, saveMean, saveInvstd], [training ? 1 : 0, momentum, eps, affine ? 1 : 0, mean ? 1 : 0]);
+  runKernel(ops.batch_norm_forward, inputs, [y, saveMean, saveInvstd], { training, momentum, eps, affine, running: mean !== null });
   const saved = [input, saveMean, saveInvstd, ...(affine ? [gamma!] : [])];
   record(op, y, [input, weight, bias], (g, [x, m, invstd, wt], needs) => {
     const needDx = needs[0]!;
@@ -86,7 +87,7 @@ export function batchNorm2d(
     const dWeight = needParams ? empty([c], x!.dtype, x!.device) : null;
     const dBias = needParams ? empty([c], x!.dtype, x!.device) : null;
     const outputs = [dx, dWeight, dBias].filter((t): t is Tensor => t !== null);
-    runKernel('batch_norm_backward', [x!, g, m!, invstd!, ...(wt ? [wt] : [])], outputs, [training ? 1 : 0, wt ? 1 : 0, needDx ? 1 : 0, needParams ? 1 : 0]);
+    runKernel(ops.batch_norm_backward, [x!, g, m!, invstd!, ...(wt ? [wt] : [])], outputs, { training, affine: wt !== undefined, needDx, needDparams: needParams });
     return [dx, needs[1] ? dWeight : null, needs[2] ? dBias : null];
   }, saved);
   saveMean.dispose();

@@ -5,6 +5,8 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
+import { outputSize } from './output-size.js';
 import { expectFloatTensor, expectRank, expectTensor, pair } from './validate.js';
 
 type IntPair = number | [number, number];
@@ -41,13 +43,6 @@ function optionsObject(op: string, options: unknown): Record<string, unknown> {
 
 const pairStr = (p: readonly number[]): string => `[${p.join(', ')}]`;
 
-/** PyTorch's pooled size; in ceil mode a last window starting in the right padding is dropped. */
-export function pooledSize(input: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
-  let out = Math.floor((input + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)) / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= input + pad) out--;
-  return out;
-}
-
 /**
  * 2-D max-pooling over an [N, C, H, W] tensor. Returns the pooled tensor and, for each
  * output element, the flat position of its maximum within the input's H×W plane (int32,
@@ -71,8 +66,8 @@ export function maxPool2d(input: Tensor, options: MaxPool2dOptions): { output: T
   if (padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1])
     throw invalidArg(op, 'options.padding', `at most half of kernelSize ${pairStr(kernel)}`, pairStr(padding));
   const [n, c, h, w] = input.shape as [number, number, number, number];
-  const outH = pooledSize(h, kernel[0], stride[0], padding[0], dilation[0], ceilMode);
-  const outW = pooledSize(w, kernel[1], stride[1], padding[1], dilation[1], ceilMode);
+  const outH = outputSize(h, kernel[0], stride[0], padding[0], dilation[0], ceilMode);
+  const outW = outputSize(w, kernel[1], stride[1], padding[1], dilation[1], ceilMode);
   if (outH < 1 || outW < 1) {
     const span = [dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1];
     throw invalidArg(op, 'input', `a padded plane (${h + 2 * padding[0]}x${w + 2 * padding[1]}) at least as large as the dilated kernel (${span[0]}x${span[1]})`, `shape ${shapeStr(input.shape)}`);
@@ -80,11 +75,13 @@ export function maxPool2d(input: Tensor, options: MaxPool2dOptions): { output: T
   if (h * w >= 2 ** 31) throw invalidArg(op, 'input', 'planes of fewer than 2^31 elements (indices are int32)', `shape ${shapeStr(input.shape)}`);
   const output = empty([n, c, outH, outW], input.dtype, input.device);
   const indices = empty([n, c, outH, outW], 'int32', input.device);
-  runKernel('max_pool2d_forward', [input], [output, indices], [...kernel, ...stride, ...padding, ...dilation, ceilMode ? 1 : 0]);
+  runKernel(ops.max_pool2d_forward, [input], [output, indices], {
+    kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], dilationH: dilation[0], dilationW: dilation[1], ceilMode,
+  });
   const inShape = input.shape;
   record(op, output, [input], (g, [idx]) => {
     const dx = empty(inShape, g.dtype, g.device);
-    runKernel('max_pool2d_backward', [g, idx!], [dx]);
+    runKernel(ops.max_pool2d_backward, [g, idx!], [dx]);
     return [dx];
   }, [indices]);
   return { output, indices };
@@ -127,11 +124,11 @@ export function maxUnpool2d(input: Tensor, indices: Tensor, options: MaxUnpool2d
   }
   if (size[0]! < 1 || size[1]! < 1) throw invalidArg(op, 'input', 'a shape that unpools to a non-empty plane', `shape ${shapeStr(input.shape)}`);
   const output = empty([n, c, size[0]!, size[1]!], input.dtype, input.device);
-  runKernel('max_unpool2d_forward', [input, indices], [output]);
+  runKernel(ops.max_unpool2d_forward, [input, indices], [output]);
   const inShape = input.shape;
   return record(op, output, [input], (g, [idx]) => {
     const dx = empty(inShape, g.dtype, g.device);
-    runKernel('max_unpool2d_backward', [g, idx!], [dx]);
+    runKernel(ops.max_unpool2d_backward, [g, idx!], [dx]);
     return [dx];
   }, [indices]);
 }

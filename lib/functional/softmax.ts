@@ -2,6 +2,7 @@
 import { record } from '../autograd/graph.js';
 import { describe, invalidArg } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { expectFloatTensor } from './validate.js';
 
 function resolveDim(op: string, input: Tensor, dim: unknown): number {
@@ -16,10 +17,10 @@ function softmaxOp(op: string, log: boolean, input: Tensor, dim: number): Tensor
   expectFloatTensor(op, 'input', input);
   const d = resolveDim(op, input, dim);
   const out = empty(input.shape, input.dtype, input.device);
-  runKernel('softmax_forward', [input], [out], [d, log ? 1 : 0]);
+  runKernel(ops.softmax_forward, [input], [out], { dim: d, log });
   return record(op, out, [input], (g, [y]) => {
     const dx = empty(y!.shape, y!.dtype, y!.device);
-    runKernel('softmax_backward', [y!, g], [dx], [d, log ? 1 : 0]);
+    runKernel(ops.softmax_backward, [y!, g], [dx], { dim: d, log });
     return [dx];
   }, [out]);
 }

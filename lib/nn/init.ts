@@ -5,6 +5,7 @@
  */
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { nextRandom, runKernel } from '../tensor.js';
+import { ops } from '../ops.js';
 import type { Shape, Tensor } from '../tensor.js';
 
 /**
@@ -14,7 +15,8 @@ import type { Shape, Tensor } from '../tensor.js';
  * sc.nn.init.uniform_(conv.weight, -0.1, 0.1);
  */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
-  runKernel('fill_uniform', [], [t], [low, high, ...nextRandom(t.numel)]);
+  const [seed, counter] = nextRandom(t.numel);
+  runKernel(ops.fill_uniform, [], [t], { low, high, seed, counter });
   return t;
 }
 
@@ -25,7 +27,7 @@ export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
  * sc.nn.init.constant_(bn.weight, 0); // e.g. zero-init the last BN of a residual block
  */
 export function constant_(t: Tensor, value: number): Tensor {
-  runKernel('fill', [], [t], [value]);
+  runKernel(ops.fill, [], [t], { value });
   return t;
 }
 

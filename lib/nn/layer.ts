@@ -6,6 +6,7 @@
  */
 import { describe, invalidArg, shapeStr } from '../errors.js';
 import { expectFloatTensor } from '../functional/validate.js';
+import { outputSize } from '../functional/output-size.js';
 import { empty } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { fanIn, kaimingUniform_, uniform_, xavierUniform_, zeros_ } from './init.js';
@@ -63,14 +64,11 @@ export interface Window {
 }
 
 /**
- * Output H, W of a sliding window (convolution, pooling) over an NCHW shape:
- * floor((size + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1, which must be >= 1.
+ * Output H, W of a sliding window (convolution, pooling) over an NCHW shape (`outputSize`),
+ * which must be >= 1.
  */
 export function slidingOutput(layer: string, input: Shape, w: Window): [number, number] {
-  const out = [0, 1].map((d) => {
-    const span = w.dilation[d]! * (w.kernel[d]! - 1) + 1;
-    return Math.floor((input[2 + d]! + 2 * w.padding[d]! - span) / w.stride[d]!) + 1;
-  });
+  const out = [0, 1].map((d) => outputSize(input[2 + d]!, w.kernel[d]!, w.stride[d]!, w.padding[d]!, w.dilation[d]!));
   if (out[0]! < 1 || out[1]! < 1) {
     const span = [0, 1].map((d) => w.dilation[d]! * (w.kernel[d]! - 1) + 1);
     throw invalidArg(

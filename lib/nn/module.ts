@@ -6,6 +6,7 @@
  */
 import { describe, invalidArg, opError, SepconvError, shapeStr } from '../errors.js';
 import { castCopy, requireCuda, runKernel, scope, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import type { Device } from '../dtype.js';
 
 /** A module of any signature (what containers, `children()` and `summary` accept). */
@@ -305,10 +306,10 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     for (const [name, target] of own) {
       const source = given.get(name);
       if (!(source instanceof Tensor)) continue;
-      if (source.device === target.device) runKernel('copy', [source], [target]);
+      if (source.device === target.device) runKernel(ops.copy, [source], [target]);
       else {
         const moved = castCopy(source, source.dtype, target.device);
-        runKernel('copy', [moved], [target]);
+        runKernel(ops.copy, [moved], [target]);
         moved.dispose();
       }
     }

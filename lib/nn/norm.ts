@@ -1,5 +1,6 @@
 /** Normalisation layers. */
 import { full, runKernel, zeros } from '../tensor.js';
+import { ops } from '../ops.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { expectNCHW, intArg, Layer, rangeArg } from './layer.js';
 import { batchNorm2d } from '../functional/norm.js';
@@ -61,7 +62,7 @@ export class BatchNorm2d extends Layer {
       momentum: this.momentum,
       eps: this.eps,
     });
-    if (this.training) runKernel('fill', [], [this.numBatchesTracked], [this.numBatchesTracked.item() + 1]);
+    if (this.training) runKernel(ops.fill, [], [this.numBatchesTracked], { value: this.numBatchesTracked.item() + 1 });
     return y;
   }
 

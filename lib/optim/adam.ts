@@ -1,6 +1,7 @@
 /** Adam and AdamW (PyTorch's `torch.optim.Adam` / `AdamW`), including amsgrad. */
 import { describe, invalidArg } from '../errors.js';
 import { runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { expectBoolean, expectNumber, Optimizer } from './optimizer.js';
 import type { ParamGroup, ParamsArg, ParamState } from './optimizer.js';
 
@@ -42,7 +43,7 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
     state.step += 1;
     const moments = [this.buffer(state, 'expAvg', param), this.buffer(state, 'expAvgSq', param)];
     if (amsgrad) moments.push(this.buffer(state, 'maxExpAvgSq', param));
-    runKernel('adam_step', [param, grad, ...moments], [], [lr, betas[0], betas[1], eps, weightDecay, this.decoupled ? 1 : 0, state.step, amsgrad ? 1 : 0]);
+    runKernel(ops.adam_step, [param, grad, ...moments], [], { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled: this.decoupled, step: state.step, amsgrad });
   }
 }
 

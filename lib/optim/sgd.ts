@@ -1,6 +1,7 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's `torch.optim.SGD`). */
 import { invalidArg } from '../errors.js';
 import { runKernel, Tensor } from '../tensor.js';
+import { ops } from '../ops.js';
 import { expectBoolean, expectNumber, Optimizer } from './optimizer.js';
 import type { ParamGroup, ParamsArg, ParamState } from './optimizer.js';
 
@@ -47,11 +48,11 @@ export class SGD extends Optimizer<SGDHyper> {
   protected update(param: Tensor, grad: Tensor, group: ParamGroup<SGDHyper>, state: ParamState): void {
     const { lr, momentum, dampening, weightDecay, nesterov } = group;
     if (momentum === 0) {
-      runKernel('sgd_step', [param, grad], [], [lr, 0, dampening, weightDecay, 0, 0]);
+      runKernel(ops.sgd_step, [param, grad], [], { lr, momentum: 0, dampening, weightDecay, nesterov: false, firstStep: false });
       return;
     }
     const first = state.buffers['momentumBuffer'] === undefined;
     const buffer = this.buffer(state, 'momentumBuffer', param);
-    runKernel('sgd_step', [param, grad, buffer], [], [lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, first ? 1 : 0]);
+    runKernel(ops.sgd_step, [param, grad, buffer], [], { lr, momentum, dampening, weightDecay, nesterov, firstStep: first });
   }
 }

@@ -11,6 +11,7 @@
 #include "addon/addon_data.h"
 #include "addon/cuda_backend.h"
 #include "core/op_call.h"
+#include "core/output_size.h"
 #include "cpu/kernels.h"
 #include "cpu/ops/registry.h"
 
@@ -173,13 +174,24 @@ TensorArg tensor_arg(const Napi::Value& handle, const double* meta, Op op, int i
   return t;
 }
 
-// run(opId, handles[], meta: Float64Array, params: Float64Array, numInputs)
+bool is_float64_array(const Napi::Value& v) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array;
+}
+
+// run(opId, handles[], meta: Float64Array, params: Float64Array, numInputs). The arguments are
+// checked here and the call against the op's schema (check_call), so a malformed call from
+// JS throws an Error naming the op and the parameter instead of reaching a kernel.
 Napi::Value Run(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const int op_id = info[0].As<Napi::Number>().Int32Value();
-    SEPCONV_CHECK(op_id >= 0 && op_id < kOpCount, "run: unknown op id ", op_id);
-    const Op op = Op(op_id);
+    SEPCONV_CHECK(info[0].IsNumber(), "run: expected an op id for argument 0");
+    const double op_code = info[0].As<Napi::Number>().DoubleValue();
+    SEPCONV_CHECK(op_code >= 0 && op_code < kOpCount && op_code == double(int(op_code)), "run: unknown op id ", op_code);
+    const Op op = Op(int(op_code));
+    SEPCONV_CHECK(info[1].IsArray(), op_name(op), ": expected an array of storage handles for argument 1");
+    SEPCONV_CHECK(is_float64_array(info[2]), op_name(op), ": expected a Float64Array of operand metadata for argument 2");
+    SEPCONV_CHECK(is_float64_array(info[3]), op_name(op), ": expected a Float64Array of params for argument 3");
+    SEPCONV_CHECK(info[4].IsNumber(), op_name(op), ": expected the input count for argument 4");
     auto handles = info[1].As<Napi::Array>();
     auto meta = info[2].As<Napi::Float64Array>();
     auto params = info[3].As<Napi::Float64Array>();
@@ -199,6 +211,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     Context ctx{*d.pool, *d.cpu_allocator, d.isa, d.conv_algo, d.float32_precision};
     OpCall call{op, args, num_inputs, args + num_inputs, count - num_inputs, params.Data(), int(params.ElementLength()),
                 ctx};
+    check_call(call);
     if (count > 0 && args[0].device == Device::CUDA) {
       const CudaBackend& cuda = cuda_backend();
       if (cuda.api->run_op(&call) != 0) throw Error(cuda.api->last_error());
@@ -291,6 +304,20 @@ Napi::Value SetFloat32Precision(const Napi::CallbackInfo& info) {
 
 Napi::Value GetFloat32Precision(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), kFloat32PrecisionNames[int(data_of(info.Env()).float32_precision)]);
+}
+
+// outputSize(in, kernel, stride, pad, dilation, ceilMode): the C++ output-size helper, so tests
+// can check the TypeScript one against it.
+Napi::Value OutputSize(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t v[5];
+    for (int i = 0; i < 5; ++i) {
+      SEPCONV_CHECK(info[i].IsNumber(), "outputSize: expected a number for argument ", i);
+      v[i] = info[i].As<Napi::Number>().Int64Value();
+    }
+    SEPCONV_CHECK(v[2] >= 1, "outputSize: stride must be >= 1");
+    return Napi::Number::New(info.Env(), double(output_size(v[0], v[1], v[2], v[3], v[4], info[5].ToBoolean())));
+  });
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
@@ -395,6 +422,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
+  exports.Set("outputSize", Napi::Function::New(env, OutputSize, "outputSize"));
   exports.Set("metaStride", Napi::Number::New(env, kMetaStride));
   return exports;
 }

@@ -70,12 +70,19 @@ struct OpCall {
     SEPCONV_CHECK(i < num_outputs, op_name(op), ": expected at least ", i + 1, " outputs, got ", num_outputs);
     return outputs[i];
   }
-  double param(int i) const {
-    SEPCONV_CHECK(i < num_params, op_name(op), ": expected at least ", i + 1, " params, got ", num_params);
-    return params[i];
+  // The op's params by name, as the generated struct P (core/ops.gen.h) that the schema gives
+  // this op. Values were validated against the schema where the call entered (check_call).
+  template <class P>
+  P params_as() const {
+    SEPCONV_CHECK(op_spec(op).param_set == P::kSet, op_name(op), ": the kernel reads params its schema does not give it");
+    SEPCONV_CHECK(num_params == P::kCount, op_name(op), ": expected ", P::kCount, " params, got ", num_params);
+    return P::decode(params);
   }
-  int64_t iparam(int i) const { return static_cast<int64_t>(param(i)); }
 };
+
+// Checks a call against its op's schema: operand counts, the param count, each param's type
+// (integral ints, bools 0 or 1, enums in range). Errors name the op and the parameter.
+void check_call(const OpCall& c);
 
 using OpFn = void (*)(const OpCall&);
 

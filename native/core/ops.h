@@ -1,123 +1,73 @@
-// The one op list. The CPU dispatch table (cpu/ops/registry.cc), the CUDA table and the
-// TypeScript op calls (lib/native.ts looks ops up by these names at load) are all keyed to
-// it: an op listed here without a CPU implementation is a link error, and a backend that
-// lacks one reports "not supported" by name.
+// The op list and each op's contract, declared once in core/ops.json (operands, typed params,
+// backends, how it is differentiated) and generated into core/ops.gen.h by scripts/gen-ops.mjs.
+// The CPU dispatch table (cpu/ops/registry.cc), the CUDA table (cuda/ops/registry.cu) and the
+// TypeScript op table (lib/ops.ts) are all keyed to it: an op without a CPU kernel is a link
+// error, so is an op declared for cuda without a CUDA kernel, and an op not declared for cuda
+// reports "not supported on cuda" by construction.
 //
-// Each op documents its operands as  inputs -> outputs ; params. Outputs are allocated by
-// the caller (TypeScript knows every shape); params are doubles (integers exact to 2^53).
+// Outputs are allocated by the caller (TypeScript knows every shape); params cross as doubles
+// (integers exact to 2^53), validated against the schema at the addon boundary and read by the
+// checks and kernels through the generated structs (OpCall::params_as<Conv2dParams>()).
 #pragma once
 #include <cstdint>
 
-#define SEPCONV_OPS(X)                                                                       \
-  /* out                       ; value                         */ X(fill)                    \
-  /* x -> out (any dtypes, same numel: converts)                */ X(copy)                    \
-  /* out(float)                ; mean, std, seed, counter       */ X(fill_randn)              \
-  /* out(float)                ; low, high, seed, counter       */ X(fill_uniform)            \
-  /* a, b -> out (broadcast, shapes aligned to out's rank); kind: 0 add 1 sub 2 mul 3 div */ \
-  X(binary)                                                                                  \
-  /* x -> out                  ; alpha, beta: out = alpha*x + beta */ X(affine)              \
-  /* x, y -> y (in place)      ; alpha: y += alpha*x            */ X(axpy)                    \
-  /* x -> out (out's shape = x's with reduced dims set to 1)    */ X(sum_to)                  \
-  /* x -> out                  ; out = max(x, 0)                */ X(relu_forward)            \
-  /* x, dy -> dx               ; dx = dy where x > 0            */ X(relu_backward)            \
-  /* x [N,C,H,W] -> out, indices (int32, flat positions in each HxW plane) ; kernel h, w,    */ \
-  /*   stride h, w, padding h, w, dilation h, w, ceil_mode (checked against out's shape)    */ \
-  X(max_pool2d_forward)                                                                      \
-  /* dy, indices -> dx         ; dx = 0, then dx[plane][indices] += dy                      */ \
-  X(max_pool2d_backward)                                                                     \
-  /* x, indices -> out         ; out = 0, then out[plane][indices] = x (indices checked)    */ \
-  X(max_unpool2d_forward)                                                                    \
-  /* dy, indices -> dx         ; dx = dy[plane][indices]                                    */ \
-  X(max_unpool2d_backward)                                                                   \
-  /* x [N,C,*], [weight, bias], [running_mean, running_var] -> y, mean, invstd ([C]: batch  */ \
-  /*   stats when training, else running ones); training, momentum, eps, affine, running;   */ \
-  /*   training updates the running stats in place                                          */ \
-  X(batch_norm_forward)                                                                      \
-  /* x, dy, mean, invstd, [weight] -> [dx], [dweight, dbias] ; training, affine, need_dx,   */ \
-  /*   need_dparams (the bracketed outputs exist when their flag is set)                    */ \
-  X(batch_norm_backward)                                                                     \
-  /* x -> out                  ; dim, log (0 softmax, 1 log-softmax)                        */ \
-  X(softmax_forward)                                                                         \
-  /* y, dy -> dx (y = the forward's output) ; dim, log                                      */ \
-  X(softmax_backward)                                                                        \
-  /* logits [N,C,*], targets int32 [N,*] -> loss ([] or [N,*]), lse [N,*] ; ignore_index,    */ \
-  /*   reduction (0 none, 1 mean over non-ignored, 2 sum); targets out of range throw        */ \
-  X(cross_entropy_forward)                                                                   \
-  /* logits, targets, lse, dloss -> dlogits ; ignore_index, reduction                       */ \
-  X(cross_entropy_backward)                                                                  \
-  /* param, grad, [momentum_buffer] (updated in place) ; lr, momentum, dampening,           */ \
-  /*   weight_decay, nesterov, first_step (the buffer exists iff momentum != 0)             */ \
-  X(sgd_step)                                                                                \
-  /* param, grad, exp_avg, exp_avg_sq, [max_exp_avg_sq] (updated in place) ; lr, beta1,     */ \
-  /*   beta2, eps, weight_decay, decoupled (AdamW), step (from 1), amsgrad                  */ \
-  X(adam_step)                                                                               \
-  /* a, b[, bias] -> out ; trans_a, trans_b, alpha, beta, bias_kind (0 none, 1 per row, 2 per  \
-     column of out): out = alpha*op(a)*op(b) + beta*out + bias. a is [M, K] ([K, M] when       \
-     trans_a) or a batch [B, ...] of them, likewise b [K, N]; out is [M, N] or [B, M, N]. A    \
-     2-D operand is shared by every batch entry; a 2-D out with batched operands receives the  \
-     sum over the batch (beta applies once). beta == 0 never reads out.                        \
-   */                                                                                          \
-  X(gemm)                                                                                      \
-  /* Convolutions (NCHW; weight [C_out, C_in/groups, kh, kw]); params of all three:           \
-     stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups.                         \
-     x, w[, bias] -> y                                                                         \
-   */                                                                                          \
-  X(conv2d_forward)                                                                            \
-  /* dy, w[, bias] -> dx: the input gradient (dx's shape fixes the input size, so this is also \
-     conv_transpose2d's forward; bias, per channel of dx, is what that needs)                  \
-   */                                                                                          \
-  X(conv2d_backward_input)                                                                     \
-  /* x, dy -> dw: the weight gradient (the bias gradient is a sum_to of dy)                    \
-   */                                                                                          \
-  X(conv2d_backward_weight)                                                                    \
-  /* Depthwise conv2d (groups = C, channel multiplier m): x[N,C,H,W], w[C*m,1,kh,kw]          \
-     (, bias[C*m]) -> out[N,C*m,OH,OW]; output channel o reads input channel o/m.             \
-     Params of all three: stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w. */        \
-  X(depthwise_conv2d_forward)                                                                \
-  /* dy[N,C*m,OH,OW], w[C*m,1,kh,kw] -> dx[N,C,H,W]                                     */ \
-  X(depthwise_conv2d_backward_input)                                                         \
-  /* x[N,C,H,W], dy[N,C*m,OH,OW] -> dw[C*m,1,kh,kw] (, dbias[C*m]); sums over the batch */ \
-  X(depthwise_conv2d_backward_weight)                                                        \
-  /* Prototype, fused depthwise separable forward: x[N,C,H,W], w_dw[C,1,kh,kw],              \
-     w_pw[C_out,C,1,1] (, bias[C_out]) -> y[N,C_out,OH,OW] = pointwise(depthwise(x)), the     \
-     depthwise output computed a band of rows at a time and consumed from cache by the GEMM. \
-     Params: the depthwise stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w. */      \
-  X(depthwise_pointwise_forward)                                                             \
-  /* out(float) ; keep_prob, scale, seed, counter: out = scale with probability keep_prob */ \
-  /*   else 0 (dropout masks; same counter-based stream as fill_uniform)                   */ \
-  X(fill_bernoulli)                                                                          \
-  /* src -> dst (any dtype, shapes equal except at dim) ; dim, src_start, dst_start, len  */ \
-  /*   dst[.., dst_start + i, ..] = src[.., src_start + i, ..] for i < len                 */ \
-  X(narrow_copy)                                                                             \
-  /* x [N,C,H,W] -> out [N,C,OH,OW] ; mode (0 nearest, 1 bilinear), align_corners,         */ \
-  /*   scale_h, scale_w (input/output coordinate ratio, 0 = from the sizes)                */ \
-  X(upsample2d_forward)                                                                      \
-  /* dy [N,C,OH,OW] -> dx [N,C,H,W] ; same params as upsample2d_forward                    */ \
-  X(upsample2d_backward)                                                                     \
-  /* x [N,C,H,W] -> out [N,C,OH,OW] ; kernel h, w, stride h, w, padding h, w,              */ \
-  /*   count_include_pad, divisor_override (0 = none); ceil mode is implied by out's shape */ \
-  X(avg_pool2d_forward)                                                                      \
-  /* dy [N,C,OH,OW] -> dx [N,C,H,W] ; same params as avg_pool2d_forward                    */ \
-  X(avg_pool2d_backward)                                                                     \
-  /* x [N,C,H,W] -> out [N,C,OH,OW] : windows [floor(o*H/OH), ceil((o+1)*H/OH)) per axis   */ \
-  X(adaptive_avg_pool2d_forward)                                                             \
-  /* dy [N,C,OH,OW] -> dx [N,C,H,W]                                                        */ \
-  X(adaptive_avg_pool2d_backward)
+namespace sepconv {
+
+// The schema types the generated tables fill in.
+enum class ParamType : uint8_t { Int, Float, Bool, Enum };
+
+struct ParamSpec {
+  const char* name;
+  ParamType type;
+  int32_t enum_size;        // Enum: the values are 0 .. enum_size - 1
+  const char* enum_values;  // Enum: "0 add, 1 sub, ..." (for messages)
+};
+
+// Dtype bits: 1 float32, 2 float64, 4 int32, 8 uint8; ranks -1 for "any".
+struct OperandSpec {
+  const char* name;
+  uint8_t dtypes;
+  int8_t min_rank, max_rank;
+  bool optional;
+};
+
+struct OpSpec {
+  const char* name;
+  int32_t param_set;  // the params struct's kSet, -1 when the op has no params
+  const ParamSpec* params;
+  int32_t num_params;
+  const OperandSpec* inputs;
+  int32_t num_inputs;
+  const OperandSpec* outputs;
+  int32_t num_outputs;
+  bool cuda;
+};
+
+}  // namespace sepconv
+
+#include "core/ops.gen.h"
 
 namespace sepconv {
 
 enum class Op : int32_t {
-#define SEPCONV_OP_ENUM(name) name,
+#define SEPCONV_OP_ENUM(name, on_cuda) name,
   SEPCONV_OPS(SEPCONV_OP_ENUM)
 #undef SEPCONV_OP_ENUM
 };
 
 constexpr int kOpCount = 0
-#define SEPCONV_OP_COUNT(name) +1
+#define SEPCONV_OP_COUNT(name, on_cuda) +1
     SEPCONV_OPS(SEPCONV_OP_COUNT)
 #undef SEPCONV_OP_COUNT
     ;
+static_assert(sizeof(schema::kOpSpecs) / sizeof(schema::kOpSpecs[0]) == kOpCount, "schema table out of step with SEPCONV_OPS");
 
+inline const OpSpec& op_spec(Op op) { return schema::kOpSpecs[static_cast<int>(op)]; }
 const char* op_name(Op op);
 
 }  // namespace sepconv
+
+// SEPCONV_IF_CUDA(on_cuda, code): `code` for the ops the schema declares for cuda, else nothing.
+#define SEPCONV_IF_CUDA(on_cuda, ...) SEPCONV_IF_CUDA_##on_cuda(__VA_ARGS__)
+#define SEPCONV_IF_CUDA_1(...) __VA_ARGS__
+#define SEPCONV_IF_CUDA_0(...)

@@ -7,13 +7,8 @@
 
 namespace sepconv {
 
-struct SgdParams {
-  double lr, momentum, dampening, weight_decay;
-  bool nesterov;
-  bool first_step;  // the momentum buffer starts as the first (decayed) gradient, undampened
-};
-
-struct AdamParams {
+// adam_step's params with the step-dependent bias corrections folded in.
+struct AdamUpdate {
   double lr, beta1, beta2, eps, weight_decay;
   bool decoupled;                   // AdamW: param *= 1 - lr*wd; Adam: grad += wd*param
   bool amsgrad;
@@ -30,29 +25,31 @@ inline void check_like_param(const OpCall& c, const char* operand, const TensorA
 }
 }  // namespace detail
 
-inline SgdParams sgd_params(const OpCall& c) {
+// first_step: the momentum buffer starts as the first (decayed) gradient, undampened.
+inline SgdStepParams sgd_params(const OpCall& c) {
   const TensorArg& param = c.in(0);
-  const SgdParams p{c.param(0), c.param(1), c.param(2), c.param(3), c.param(4) != 0, c.param(5) != 0};
+  const SgdStepParams p = c.params_as<SgdStepParams>();
   SEPCONV_CHECK(c.num_inputs == (p.momentum != 0 ? 3 : 2), "sgd_step: a momentum buffer is needed iff momentum != 0");
   for (int i = 1; i < c.num_inputs; ++i)
     detail::check_like_param(c, i == 1 ? "grad" : "momentum_buffer", c.in(i), param);
   return p;
 }
 
-inline AdamParams adam_params(const OpCall& c) {
+inline AdamUpdate adam_params(const OpCall& c) {
   const TensorArg& param = c.in(0);
-  const bool amsgrad = c.param(7) != 0;
+  const AdamStepParams p = c.params_as<AdamStepParams>();
+  const bool amsgrad = p.amsgrad;
   SEPCONV_CHECK(c.num_inputs == (amsgrad ? 5 : 4), "adam_step: max_exp_avg_sq is needed iff amsgrad");
   static const char* const names[] = {"param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   for (int i = 1; i < c.num_inputs; ++i) detail::check_like_param(c, names[i], c.in(i), param);
-  const double lr = c.param(0), beta1 = c.param(1), beta2 = c.param(2), step = c.param(6);
+  const double lr = p.lr, beta1 = p.beta1, beta2 = p.beta2, step = double(p.step);
   SEPCONV_CHECK(step >= 1, "adam_step: step counts from 1, got ", step);
   return {lr,
           beta1,
           beta2,
-          c.param(3),
-          c.param(4),
-          c.param(5) != 0,
+          p.eps,
+          p.weight_decay,
+          p.decoupled,
           amsgrad,
           lr / (1 - std::pow(beta1, step)),
           1 / std::sqrt(1 - std::pow(beta2, step))};

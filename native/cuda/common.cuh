@@ -59,9 +59,10 @@ void launch(const char* op, void (*kernel)(P...), dim3 grid, dim3 block, typenam
   check_launch(op);
 }
 
-// The CUDA ops, one per entry of the op list, defined in native/cuda/ops/*.cu.
+// The CUDA ops, one per op the schema declares for cuda, defined in native/cuda/ops/*.cu (so
+// a declared op without a kernel fails to link).
 namespace ops {
-#define SEPCONV_DECLARE_CUDA_OP(name) void name(const OpCall& call);
+#define SEPCONV_DECLARE_CUDA_OP(name, on_cuda) SEPCONV_IF_CUDA(on_cuda, void name(const OpCall& call);)
 SEPCONV_OPS(SEPCONV_DECLARE_CUDA_OP)
 #undef SEPCONV_DECLARE_CUDA_OP
 }  // namespace ops

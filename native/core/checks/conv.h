@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/op_checks.h"
+#include "core/output_size.h"
 
 namespace sepconv {
 
@@ -24,21 +25,17 @@ struct Conv2dShape {
 
 namespace conv_checks {
 
-inline int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
-  return span < 0 ? 0 : span / stride + 1;
-}
-
 inline Conv2dShape conv_shape(const OpCall& c, const TensorArg& input, const TensorArg& weight,
                               const TensorArg& output) {
   const char* op = op_name(c.op);
   check_ndim(c, "input", input, 4);
   check_ndim(c, "weight", weight, 4);
   check_ndim(c, "output", output, 4);
-  Conv2dShape s{input.shape[0],  input.shape[1],  input.shape[2],  input.shape[3],  output.shape[1],
-                output.shape[2], output.shape[3], weight.shape[2], weight.shape[3], c.iparam(0),
-                c.iparam(1),     c.iparam(2),     c.iparam(3),     c.iparam(4),     c.iparam(5),
-                c.iparam(6)};
+  const Conv2dParams p = c.params_as<Conv2dParams>();
+  Conv2dShape s{input.shape[0], input.shape[1], input.shape[2], input.shape[3], output.shape[1],
+                output.shape[2], output.shape[3], weight.shape[2], weight.shape[3], p.stride_h,
+                p.stride_w,      p.pad_h,         p.pad_w,         p.dilation_h,    p.dilation_w,
+                p.groups};
   SEPCONV_CHECK(s.stride_h >= 1 && s.stride_w >= 1 && s.dilation_h >= 1 && s.dilation_w >= 1 && s.pad_h >= 0 &&
                     s.pad_w >= 0,
                 op, ": stride and dilation must be >= 1 and padding >= 0");
@@ -47,8 +44,8 @@ inline Conv2dShape conv_shape(const OpCall& c, const TensorArg& input, const Ten
   SEPCONV_CHECK(weight.shape[0] == s.out_c && weight.shape[1] == s.in_per_group(), op, ": weight is [", weight.shape[0],
                 ", ", weight.shape[1], ", ...], expected [", s.out_c, ", ", s.in_per_group(), ", ...]");
   SEPCONV_CHECK(output.shape[0] == s.batch, op, ": batch sizes differ (", s.batch, " vs ", output.shape[0], ")");
-  const int64_t oh = conv_out_size(s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h);
-  const int64_t ow = conv_out_size(s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
+  const int64_t oh = output_size(s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h);
+  const int64_t ow = output_size(s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
   SEPCONV_CHECK(oh >= 1 && ow >= 1, op, ": the kernel is larger than the padded input");
   // A smaller output is the top-left part of the full one: conv_transpose2d with an output
   // padding >= stride (allowed when below the dilation) maps to such a convolution.

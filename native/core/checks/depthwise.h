@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/op_checks.h"
+#include "core/output_size.h"
 
 namespace sepconv {
 
@@ -55,17 +56,18 @@ inline DepthwiseShape depthwise_shape(const OpCall& c, const TensorArg& x, const
   g.in_w = int(x.shape[3]);
   g.kernel_h = int(w.shape[2]);
   g.kernel_w = int(w.shape[3]);
-  g.stride_h = int(c.iparam(0));
-  g.stride_w = int(c.iparam(1));
-  g.pad_h = int(c.iparam(2));
-  g.pad_w = int(c.iparam(3));
-  g.dilation_h = int(c.iparam(4));
-  g.dilation_w = int(c.iparam(5));
+  const DepthwiseParams p = c.params_as<DepthwiseParams>();
+  g.stride_h = int(p.stride_h);
+  g.stride_w = int(p.stride_w);
+  g.pad_h = int(p.pad_h);
+  g.pad_w = int(p.pad_w);
+  g.dilation_h = int(p.dilation_h);
+  g.dilation_w = int(p.dilation_w);
   SEPCONV_CHECK(g.stride_h >= 1 && g.stride_w >= 1 && g.dilation_h >= 1 && g.dilation_w >= 1 && g.pad_h >= 0 &&
                     g.pad_w >= 0 && g.kernel_h >= 1 && g.kernel_w >= 1,
                 op, ": invalid stride/padding/dilation/kernel");
-  g.out_h = (g.in_h + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
-  g.out_w = (g.in_w + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
+  g.out_h = int(output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h));
+  g.out_w = int(output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w));
   SEPCONV_CHECK(g.in_h + 2 * g.pad_h >= g.dilation_h * (g.kernel_h - 1) + 1 &&
                     g.in_w + 2 * g.pad_w >= g.dilation_w * (g.kernel_w - 1) + 1,
                 op, ": kernel larger than the padded input");

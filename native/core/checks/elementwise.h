@@ -16,11 +16,10 @@ inline void broadcast_strides(const TensorArg& t, const TensorArg& out, int64_t*
   }
 }
 
-// binary: returns the kind (0 add, 1 sub, 2 mul, 3 div).
-inline int check_binary(const OpCall& c) {
+// binary: returns the kind.
+inline BinaryKind check_binary(const OpCall& c) {
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const int kind = static_cast<int>(c.iparam(0));
-  SEPCONV_CHECK(kind >= 0 && kind <= 3, "binary: unknown kind ", kind);
+  const BinaryKind kind = c.params_as<BinaryParams>().kind;
   SEPCONV_CHECK(a.ndim == out.ndim && b.ndim == out.ndim, "binary: operands must be aligned to the output's rank");
   for (int d = 0; d < out.ndim; ++d)
     SEPCONV_CHECK((a.shape[d] == out.shape[d] || a.shape[d] == 1) && (b.shape[d] == out.shape[d] || b.shape[d] == 1),
@@ -61,7 +60,8 @@ struct NarrowSlice {
 
 inline NarrowSlice check_narrow_copy(const OpCall& c) {
   const TensorArg &src = c.in(0), &dst = c.out(0);
-  const int64_t dim = c.iparam(0), src_start = c.iparam(1), dst_start = c.iparam(2), length = c.iparam(3);
+  const NarrowCopyParams p = c.params_as<NarrowCopyParams>();
+  const int64_t dim = p.dim, src_start = p.src_start, dst_start = p.dst_start, length = p.length;
   check_dtype(c, "dst", dst, src.dtype);
   SEPCONV_CHECK(src.ndim == dst.ndim, "narrow_copy: src has ", src.ndim, " dims but dst has ", dst.ndim);
   SEPCONV_CHECK(dim >= 0 && dim < src.ndim, "narrow_copy: dim ", dim, " is out of range for ", src.ndim, " dims");

@@ -18,8 +18,9 @@ struct GemmShape {
   BatchedMatrix a, b, out;
   int64_t m, n, k, batch;
   bool trans_a, trans_b;
-  int bias_kind;  // 0 none, 1 per row, 2 per column of out
-  bool has_bias() const { return bias_kind != 0; }
+  double alpha, beta;
+  GemmBias bias_kind;
+  bool has_bias() const { return bias_kind != GemmBias::none; }
 };
 
 namespace gemm_checks {
@@ -31,11 +32,12 @@ inline BatchedMatrix batched_matrix(const char* name, const TensorArg& t) {
 
 }  // namespace gemm_checks
 
-// gemm: a, b[, bias] -> out ; trans_a, trans_b, alpha, beta, bias_kind.
+// gemm: a, b[, bias] -> out.
 inline GemmShape check_gemm(const OpCall& c) {
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const bool trans_a = c.param(0) != 0, trans_b = c.param(1) != 0;
-  const int bias_kind = int(c.iparam(4));
+  const GemmParams p = c.params_as<GemmParams>();
+  const bool trans_a = p.trans_a, trans_b = p.trans_b;
+  const GemmBias bias_kind = p.bias_kind;
   const BatchedMatrix ma = gemm_checks::batched_matrix("a", a), mb = gemm_checks::batched_matrix("b", b),
                       mo = gemm_checks::batched_matrix("out", out);
   const int64_t m = mo.rows, n = mo.cols, k = trans_a ? ma.rows : ma.cols;
@@ -48,14 +50,13 @@ inline GemmShape check_gemm(const OpCall& c) {
     SEPCONV_CHECK(operand_batch <= 1 || operand_batch == batch, "gemm: batch sizes ", ma.batch, ", ", mb.batch, " and ",
                   mo.batch, " do not broadcast");
   SEPCONV_CHECK(mo.batch == 0 || mo.batch == batch, "gemm: out has batch ", mo.batch, ", the operands ", batch);
-  SEPCONV_CHECK(bias_kind >= 0 && bias_kind <= 2, "gemm: unknown bias kind ", bias_kind);
-  const bool has_bias = bias_kind != 0;
-  SEPCONV_CHECK(c.num_inputs == (has_bias ? 3 : 2), "gemm: bias_kind ", bias_kind, " with ", c.num_inputs, " inputs");
-  if (has_bias) check_numel(c, "bias", c.in(2), bias_kind == 1 ? m : n);
+  const bool has_bias = bias_kind != GemmBias::none;
+  SEPCONV_CHECK(c.num_inputs == (has_bias ? 3 : 2), "gemm: bias_kind ", int(bias_kind), " with ", c.num_inputs, " inputs");
+  if (has_bias) check_numel(c, "bias", c.in(2), bias_kind == GemmBias::per_row ? m : n);
   check_dtype(c, "b", b, a.dtype);
   check_dtype(c, "out", out, a.dtype);
   if (has_bias) check_dtype(c, "bias", c.in(2), a.dtype);
-  return {ma, mb, mo, m, n, k, batch, trans_a, trans_b, bias_kind};
+  return {ma, mb, mo, m, n, k, batch, trans_a, trans_b, p.alpha, p.beta, bias_kind};
 }
 
 }  // namespace sepconv

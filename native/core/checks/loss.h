@@ -15,14 +15,11 @@ struct ClassLayout {
   SEPCONV_HOST_DEVICE int64_t base(int64_t p) const { return (p / inner) * classes * inner + p % inner; }
 };
 
-// The cross-entropy's reduction param.
-enum Reduction { kNone = 0, kMean = 1, kSum = 2 };
-
 // A checked cross-entropy op: the logits' layout (dim 1 the classes) and its params.
 struct CrossEntropyCall {
   ClassLayout l;
   int64_t ignore_index;
-  int reduction;
+  Reduction reduction;
 };
 
 namespace loss_checks {
@@ -34,9 +31,8 @@ inline ClassLayout class_layout(const TensorArg& t, int dim) {
   return l;
 }
 
-// The layout of a softmax over dim iparam(0) of x; an empty class dim leaves nothing to do.
-inline ClassLayout softmax_layout(const OpCall& c, const TensorArg& x) {
-  const int64_t dim = c.iparam(0);
+// The layout of a softmax over `dim` of x; an empty class dim leaves nothing to do.
+inline ClassLayout softmax_layout(const OpCall& c, const TensorArg& x, int64_t dim) {
   SEPCONV_CHECK(dim >= 0 && dim < x.ndim, op_name(c.op), ": dim ", dim, " is out of range for ", x.ndim, " dims");
   ClassLayout l = class_layout(x, int(dim));
   if (l.classes == 0) l.outer = 0;
@@ -54,11 +50,10 @@ inline CrossEntropyCall cross_entropy_operands(const OpCall& c, const TensorArg&
   SEPCONV_CHECK(same, op_name(c.op), ": targets must have the logits' shape without the class dim");
   check_numel(c, "lse", lse, targets.numel());
   check_dtype(c, "lse", lse, logits.dtype);
-  const int reduction = int(c.iparam(1));
-  SEPCONV_CHECK(reduction >= kNone && reduction <= kSum, op_name(c.op), ": unknown reduction ", reduction);
-  check_numel(c, loss_name, loss, reduction == kNone ? targets.numel() : 1);
+  const CrossEntropyParams p = c.params_as<CrossEntropyParams>();
+  check_numel(c, loss_name, loss, p.reduction == Reduction::none ? targets.numel() : 1);
   check_dtype(c, loss_name, loss, logits.dtype);
-  return {class_layout(logits, 1), c.iparam(0), reduction};
+  return {class_layout(logits, 1), p.ignore_index, p.reduction};
 }
 
 inline void check_classes(const OpCall& c, const ClassLayout& l) {
@@ -73,19 +68,21 @@ struct SoftmaxCall {
   bool log;
 };
 
-// softmax_forward: x -> out ; dim, log.
+// softmax_forward: x -> out.
 inline SoftmaxCall check_softmax_forward(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
-  const SoftmaxCall s{loss_checks::softmax_layout(c, x), c.param(1) != 0};
+  const SoftmaxParams p = c.params_as<SoftmaxParams>();
+  const SoftmaxCall s{loss_checks::softmax_layout(c, x, p.dim), p.log};
   check_numel(c, "out", out, x.numel());
   check_dtype(c, "out", out, x.dtype);
   return s;
 }
 
-// softmax_backward: y (the forward's output), dy -> dx ; dim, log.
+// softmax_backward: y (the forward's output), dy -> dx.
 inline SoftmaxCall check_softmax_backward(const OpCall& c) {
   const TensorArg &y = c.in(0), &dy = c.in(1), &dx = c.out(0);
-  const SoftmaxCall s{loss_checks::softmax_layout(c, y), c.param(1) != 0};
+  const SoftmaxParams p = c.params_as<SoftmaxParams>();
+  const SoftmaxCall s{loss_checks::softmax_layout(c, y, p.dim), p.log};
   check_numel(c, "dy", dy, y.numel());
   check_numel(c, "dx", dx, y.numel());
   check_dtype(c, "dy", dy, y.dtype);

@@ -39,7 +39,8 @@ inline NormShape check_batch_norm_forward(const OpCall& c) {
   using norm_checks::check_channel_vector;
   const TensorArg& x = c.in(0);
   const NormShape s = norm_checks::norm_shape(c, x);
-  const bool training = c.param(0) != 0, affine = c.param(3) != 0, running = c.param(4) != 0;
+  const BatchNormForwardParams p = c.params_as<BatchNormForwardParams>();
+  const bool training = p.training, affine = p.affine, running = p.running;
   SEPCONV_CHECK(c.num_inputs == 1 + (affine ? 2 : 0) + (running ? 2 : 0), "batch_norm_forward: ", c.num_inputs,
                 " inputs do not match the affine/running flags");
   SEPCONV_CHECK(training || running, "batch_norm_forward: evaluation needs running statistics");
@@ -57,7 +58,8 @@ inline NormShape check_batch_norm_backward(const OpCall& c) {
   using norm_checks::check_channel_vector;
   const TensorArg &x = c.in(0), &dy = c.in(1);
   const NormShape s = norm_checks::norm_shape(c, x);
-  const bool affine = c.param(1) != 0, need_dx = c.param(2) != 0, need_dparams = c.param(3) != 0;
+  const BatchNormBackwardParams p = c.params_as<BatchNormBackwardParams>();
+  const bool affine = p.affine, need_dx = p.need_dx, need_dparams = p.need_dparams;
   SEPCONV_CHECK(c.num_inputs == (affine ? 5 : 4), "batch_norm_backward: ", c.num_inputs,
                 " inputs do not match the affine flag");
   SEPCONV_CHECK(c.num_outputs == (need_dx ? 1 : 0) + (need_dparams ? 2 : 0), "batch_norm_backward: ", c.num_outputs,

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/op_checks.h"
+#include "core/output_size.h"
 
 namespace sepconv {
 
@@ -14,16 +15,6 @@ struct Pool2dGeometry {
 };
 
 namespace pool_checks {
-
-// PyTorch's pooled size: floor (or ceil) of the window count; in ceil mode a last window
-// that would start in the right padding is dropped.
-inline int64_t pooled_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
-                           bool ceil_mode) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
-  int64_t out = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
-}
 
 // Both tensors are [N, C, h, w] with the same N and C, and planes small enough for int32 indices.
 inline void check_planes(const OpCall& c, const TensorArg& a, const char* a_name, const TensorArg& b,
@@ -45,16 +36,17 @@ inline Pool2dGeometry check_max_pool2d_forward(const OpCall& c) {
   check_same_shape(c, "indices", idx, out, "out");
   check_dtype(c, "out", out, x.dtype);
   check_dtype(c, "indices", idx, DType::I32);
-  Pool2dGeometry g{x.shape[2], x.shape[3], out.shape[2], out.shape[3], c.iparam(0), c.iparam(1), c.iparam(2),
-                   c.iparam(3),  c.iparam(4), c.iparam(5), c.iparam(6),  c.iparam(7)};
-  const bool ceil_mode = c.param(8) != 0;
+  const MaxPool2dForwardParams p = c.params_as<MaxPool2dForwardParams>();
+  Pool2dGeometry g{x.shape[2], x.shape[3], out.shape[2], out.shape[3], p.kernel_h,   p.kernel_w,
+                   p.stride_h, p.stride_w, p.pad_h,        p.pad_w,        p.dilation_h, p.dilation_w};
+  const bool ceil_mode = p.ceil_mode;
   SEPCONV_CHECK(g.kernel_h > 0 && g.kernel_w > 0 && g.stride_h > 0 && g.stride_w > 0 && g.dilation_h > 0 &&
                     g.dilation_w > 0 && g.pad_h >= 0 && g.pad_w >= 0,
                 op_name(c.op), ": kernel, stride and dilation must be positive and padding non-negative");
   SEPCONV_CHECK(2 * g.pad_h <= g.kernel_h && 2 * g.pad_w <= g.kernel_w, op_name(c.op),
                 ": padding must be at most half the kernel size");
-  const int64_t oh = pool_checks::pooled_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h, ceil_mode);
-  const int64_t ow = pool_checks::pooled_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, ceil_mode);
+  const int64_t oh = output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h, ceil_mode);
+  const int64_t ow = output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, ceil_mode);
   SEPCONV_CHECK(oh > 0 && ow > 0 && g.out_h == oh && g.out_w == ow, op_name(c.op), ": out is ", g.out_h, "x",
                 g.out_w, " per plane, the window geometry gives ", oh, "x", ow);
   return g;

@@ -42,15 +42,16 @@ inline Planes check_resample_planes(const OpCall& c, bool backward) {
 
 // ---- average pooling
 
-// avg_pool2d params: kernel h, w, stride h, w, padding h, w, count_include_pad, divisor_override.
-struct AvgPoolParams {
+// avg_pool2d's params per axis (0 rows, 1 columns).
+struct AvgPoolAxes {
   int64_t kernel[2], stride[2], pad[2], divisor_override;
   bool count_include_pad;
 };
 
-inline AvgPoolParams check_avg_pool_params(const OpCall& c) {
-  const AvgPoolParams q{{c.iparam(0), c.iparam(1)}, {c.iparam(2), c.iparam(3)}, {c.iparam(4), c.iparam(5)},
-                        c.iparam(7), c.param(6) != 0};
+inline AvgPoolAxes check_avg_pool_params(const OpCall& c) {
+  const AvgPoolParams p = c.params_as<AvgPoolParams>();
+  const AvgPoolAxes q{{p.kernel_h, p.kernel_w}, {p.stride_h, p.stride_w}, {p.pad_h, p.pad_w}, p.divisor_override,
+                      p.count_include_pad};
   for (int axis = 0; axis < 2; ++axis) {
     SEPCONV_CHECK(q.kernel[axis] > 0 && q.stride[axis] > 0, op_name(c.op), ": kernel and stride must be positive");
     SEPCONV_CHECK(q.pad[axis] >= 0 && 2 * q.pad[axis] <= q.kernel[axis], op_name(c.op),
@@ -66,7 +67,7 @@ struct Window {
 };
 
 // Window o of `out` along an axis of size `in` of pooling params q (axis 0 rows, 1 columns).
-inline Window pool_window(const OpCall& c, const AvgPoolParams& q, int axis, int64_t in, int64_t out, int64_t o) {
+inline Window pool_window(const OpCall& c, const AvgPoolAxes& q, int axis, int64_t in, int64_t out, int64_t o) {
   int64_t a = o * q.stride[axis] - q.pad[axis], b = std::min(a + q.kernel[axis], in + q.pad[axis]);
   const int64_t padded = b - a;
   a = std::max<int64_t>(a, 0);
@@ -82,18 +83,6 @@ inline Window adaptive_window(int64_t in, int64_t out, int64_t o) {
 }
 
 // ---- upsampling
-
-struct UpsampleParams {
-  bool bilinear, align_corners;
-  double scale_h, scale_w;
-};
-
-// upsample2d params: mode (0 nearest, 1 bilinear), align_corners, scale h, w (0: from the sizes).
-inline UpsampleParams check_upsample_params(const OpCall& c) {
-  const int64_t mode = c.iparam(0);
-  SEPCONV_CHECK(mode == 0 || mode == 1, op_name(c.op), ": unknown mode ", mode, " (0 nearest, 1 bilinear)");
-  return {mode == 1, c.param(1) != 0, c.param(2), c.param(3)};
-}
 
 // The planes of an upsampling: the image (x or dx) is H x W, the resized side OH x OW.
 inline Planes check_upsample_planes(const OpCall& c, bool backward) {

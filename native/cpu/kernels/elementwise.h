@@ -5,8 +5,6 @@
 
 namespace sepconv::cpu {
 
-enum class BinaryKind : int { Add = 0, Sub = 1, Mul = 2, Div = 3 };
-
 template <class T>
 struct ElementwiseKernels {
   // out[i] = a[i*a_step] (kind) b[i*b_step]; steps are 0 (broadcast scalar) or 1.

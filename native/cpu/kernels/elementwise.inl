@@ -3,10 +3,10 @@
 
 template <class V, BinaryKind K>
 inline V ew_apply(V a, V b) {
-  if constexpr (K == BinaryKind::Add) return a + b;
-  if constexpr (K == BinaryKind::Sub) return a - b;
-  if constexpr (K == BinaryKind::Mul) return a * b;
-  if constexpr (K == BinaryKind::Div) return a / b;
+  if constexpr (K == BinaryKind::add) return a + b;
+  if constexpr (K == BinaryKind::sub) return a - b;
+  if constexpr (K == BinaryKind::mul) return a * b;
+  if constexpr (K == BinaryKind::div) return a / b;
 }
 
 template <class V, BinaryKind K, int AStep, int BStep>
@@ -40,10 +40,10 @@ template <class V>
 void ew_binary(BinaryKind kind, const typename V::Elem* a, int a_step, const typename V::Elem* b, int b_step,
                typename V::Elem* out, size_t n) {
   switch (kind) {
-    case BinaryKind::Add: return ew_binary_kind<V, BinaryKind::Add>(a, a_step, b, b_step, out, n);
-    case BinaryKind::Sub: return ew_binary_kind<V, BinaryKind::Sub>(a, a_step, b, b_step, out, n);
-    case BinaryKind::Mul: return ew_binary_kind<V, BinaryKind::Mul>(a, a_step, b, b_step, out, n);
-    case BinaryKind::Div: return ew_binary_kind<V, BinaryKind::Div>(a, a_step, b, b_step, out, n);
+    case BinaryKind::add: return ew_binary_kind<V, BinaryKind::add>(a, a_step, b, b_step, out, n);
+    case BinaryKind::sub: return ew_binary_kind<V, BinaryKind::sub>(a, a_step, b, b_step, out, n);
+    case BinaryKind::mul: return ew_binary_kind<V, BinaryKind::mul>(a, a_step, b, b_step, out, n);
+    case BinaryKind::div: return ew_binary_kind<V, BinaryKind::div>(a, a_step, b, b_step, out, n);
   }
 }
 

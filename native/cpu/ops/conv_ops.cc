@@ -9,7 +9,7 @@
 // (kernels/winograd.h): 36 GEMMs per block of tiles, 2.25× fewer multiply-adds.
 #include <algorithm>
 
-#include "core/checks/conv.h"
+#include "core/conv_algorithm.h"
 #include "cpu/ops/gemm_plan.h"
 #include "cpu/ops/op_helpers.h"
 #include "cpu/ops/registry.h"
@@ -20,7 +20,8 @@ namespace {
 
 // The shared shape plus what the CPU kernels read from it.
 struct ConvShape : Conv2dShape {
-  bool pointwise() const { return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0; }
+  ConvAlgorithm algorithm = ConvAlgorithm::Im2colGemm;  // from choose_conv_algorithm
+  bool pointwise() const { return algorithm == ConvAlgorithm::PointwiseGemm; }
   ConvGeometry geometry() const {
     return {in_per_group(), in_h,    in_w,       kernel_h,   kernel_w, stride_h, stride_w,
             pad_h,          pad_w,   dilation_h, dilation_w, out_h,    out_w,    in_c * in_plane()};
@@ -48,35 +49,6 @@ void run_grouped(const OpCall& c, const GemmKernels<T>& kernels, const GemmSplit
 }
 
 // ------------------------------------------------------------------- Winograd F(4×4, 3×3)
-
-// Float32, ungrouped 3×3, stride 1, undilated, full-size output, padding at most 2 (the
-// input gradient is the convolution of dy padded by 2 - pad with the flipped filters).
-bool winograd_applies(const ConvShape& s, DType dtype) {
-  return dtype == DType::F32 && s.groups == 1 && s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 &&
-         s.stride_w == 1 && s.dilation_h == 1 && s.dilation_w == 1 && s.pad_h <= 2 && s.pad_w <= 2 &&
-         s.out_h == s.in_h + 2 * s.pad_h - 2 && s.out_w == s.in_w + 2 * s.pad_w - 2;
-}
-
-// Below 16 channels the 36 GEMMs are too thin to beat im2col; planes that fill their 4×4
-// tiles poorly (2×2: a quarter) pay the transforms for padding.
-constexpr int64_t kWinogradMinChannels = 16;
-
-// Auto takes Winograd only where the float32 precision policy allows its extra rounding: from
-// 'high' in the gradient ops, whose rounding adds to the gradients linearly; only at 'medium' in
-// the forward op, whose rounding flips ReLU and max-pool decisions and so changes gradients by
-// whole terms (bench/numerics.mjs: up to 1000× PyTorch float32's error against float64).
-bool use_winograd(const OpCall& c, const ConvShape& s, DType dtype, bool gradient_op) {
-  if (c.ctx.conv_algo == ConvAlgo::Im2col || !winograd_applies(s, dtype)) return false;
-  if (c.ctx.conv_algo == ConvAlgo::Winograd) return true;
-  const Float32Precision p = c.ctx.float32_precision;
-  if (p == Float32Precision::Highest || (p == Float32Precision::High && !gradient_op)) return false;
-  const int64_t tiles = (s.out_h + 3) / 4 * ((s.out_w + 3) / 4);
-  return s.in_c >= kWinogradMinChannels && s.out_c >= kWinogradMinChannels && 4 * s.out_plane() > tiles * 16;
-}
-
-// Memory for the weight gradient's per-thread copies of dU (36 × in_c × out_c each): beyond
-// it (512×512 channels) the im2col path, which needs less, takes over.
-constexpr int64_t kWinogradMaxPartials = int64_t(16) << 20;
 
 // The geometry of the forward convolution, or (input_grad) of the one giving dx from dy.
 WinogradGeometry winograd_geometry(const ConvShape& s, bool input_grad) {
@@ -181,12 +153,22 @@ void winograd_backward_weight(const OpCall& c, const ConvShape& s, const float* 
   });
 }
 
+// The checked shape with the algorithm this op runs (shared with the CUDA backend's choice).
+ConvShape conv_shape(const OpCall& c, const Conv2dShape& shape, ConvPass pass, DType dtype) {
+  ConvShape s{shape};
+  const bool bias = pass != ConvPass::WeightGrad && c.num_inputs > 2;
+  s.algorithm = choose_conv_algorithm({shape, dtype, pass, bias, c.ctx.conv_algo, c.ctx.float32_precision, true, c.ctx.pool.size()});
+  return s;
+}
+
 }  // namespace
 
 void conv2d_forward(const OpCall& c) {
-  const ConvShape s{check_conv2d_forward(c)};
   const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
-  if (use_winograd(c, s, x.dtype, false))
+  const ConvShape s = conv_shape(c, check_conv2d_forward(c), ConvPass::Forward, x.dtype);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_forward, depthwise_conv2d_forward);
+  if (s.algorithm == ConvAlgorithm::Winograd)
     return winograd_forward(c, s, x.ptr<float>(), w.ptr<float>(), c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr,
                             y.ptr<float>());
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
@@ -206,9 +188,11 @@ void conv2d_forward(const OpCall& c) {
 }
 
 void conv2d_backward_input(const OpCall& c) {
-  const ConvShape s{check_conv2d_backward_input(c)};
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
-  if (use_winograd(c, s, dy.dtype, true))
+  const ConvShape s = conv_shape(c, check_conv2d_backward_input(c), ConvPass::InputGrad, dy.dtype);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_input, depthwise_conv2d_backward_input);
+  if (s.algorithm == ConvAlgorithm::Winograd)
     return winograd_backward_input(c, s, dy.ptr<float>(), w.ptr<float>(),
                                    c.num_inputs > 2 ? c.in(2).ptr<float>() : nullptr, dx.ptr<float>());
   float_dispatch(c, "grad_output", dy.dtype, [&](auto zero) {
@@ -248,10 +232,11 @@ void conv2d_backward_input(const OpCall& c) {
 }
 
 void conv2d_backward_weight(const OpCall& c) {
-  const ConvShape s{check_conv2d_backward_weight(c)};
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
-  if (use_winograd(c, s, x.dtype, true) && (c.ctx.conv_algo == ConvAlgo::Winograd ||
-                                      kWinogradPoints * dw.numel() * c.ctx.pool.size() <= kWinogradMaxPartials))
+  const ConvShape s = conv_shape(c, check_conv2d_backward_weight(c), ConvPass::WeightGrad, x.dtype);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_weight, depthwise_conv2d_backward_weight);
+  if (s.algorithm == ConvAlgorithm::Winograd)
     return winograd_backward_weight(c, s, x.ptr<float>(), dy.ptr<float>(), dw.ptr<float>());
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
     using T = decltype(zero);

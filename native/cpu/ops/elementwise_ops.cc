@@ -71,11 +71,10 @@ void for_each_row(const Layout& l, int operands, int64_t begin, int64_t end, Row
 
 void binary(const OpCall& c) {
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const int kind = check_binary(c);
+  const BinaryKind bk = check_binary(c);
   float_dispatch(c, "a", a.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
-    const BinaryKind bk = static_cast<BinaryKind>(kind);
     int64_t strides[3][kMaxDims];
     broadcast_strides(a, out, strides[0]);
     broadcast_strides(b, out, strides[1]);
@@ -106,7 +105,8 @@ void affine(const OpCall& c) {
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
-    const T alpha = T(c.param(0)), beta = T(c.param(1));
+    const AffineParams p = c.params_as<AffineParams>();
+    const T alpha = T(p.alpha), beta = T(p.beta);
     c.ctx.pool.parallel_for(size_t(x.numel()), kElementwiseGrain, [&](size_t s, size_t e) {
       k.affine(x.ptr<T>() + s, alpha, beta, out.ptr<T>() + s, e - s);
     });
@@ -119,7 +119,7 @@ void axpy(const OpCall& c) {
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).elementwise;
-    const T alpha = T(c.param(0));
+    const T alpha = T(c.params_as<AxpyParams>().alpha);
     c.ctx.pool.parallel_for(size_t(x.numel()), kElementwiseGrain, [&](size_t s, size_t e) {
       k.axpy(x.ptr<T>() + s, alpha, y.ptr<T>() + s, e - s);
     });

@@ -26,7 +26,7 @@ constexpr size_t kFillGrain = 1 << 14;
 
 void fill(const OpCall& c) {
   const TensorArg& out = c.out(0);
-  const double value = c.param(0);
+  const double value = c.params_as<FillParams>().value;
   dispatch_any(out.dtype, [&](auto zero) {
     using T = decltype(zero);
     T* p = out.ptr<T>();
@@ -55,8 +55,9 @@ void copy(const OpCall& c) {
 
 void fill_randn(const OpCall& c) {
   const TensorArg& out = c.out(0);
-  const double mean = c.param(0), stddev = c.param(1);
-  const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
+  const FillRandnParams q = c.params_as<FillRandnParams>();
+  const double mean = q.mean, stddev = q.std;
+  const uint64_t seed = uint64_t(q.seed), counter = uint64_t(q.counter);
   float_dispatch(c, "out", out.dtype, [&](auto zero) {
     using T = decltype(zero);
     T* p = out.ptr<T>();
@@ -68,8 +69,9 @@ void fill_randn(const OpCall& c) {
 
 void fill_uniform(const OpCall& c) {
   const TensorArg& out = c.out(0);
-  const double low = c.param(0), high = c.param(1);
-  const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
+  const FillUniformParams q = c.params_as<FillUniformParams>();
+  const double low = q.low, high = q.high;
+  const uint64_t seed = uint64_t(q.seed), counter = uint64_t(q.counter);
   float_dispatch(c, "out", out.dtype, [&](auto zero) {
     using T = decltype(zero);
     T* p = out.ptr<T>();
@@ -85,8 +87,9 @@ void fill_uniform(const OpCall& c) {
 // near 0.5 a branch would mispredict on every other element (4x slower).
 void fill_bernoulli(const OpCall& c) {
   const TensorArg& out = c.out(0);
-  const double keep_prob = c.param(0), scale = c.param(1);
-  const uint64_t seed = uint64_t(c.param(2)), counter = uint64_t(c.param(3));
+  const FillBernoulliParams q = c.params_as<FillBernoulliParams>();
+  const double keep_prob = q.keep_prob, scale = q.scale;
+  const uint64_t seed = uint64_t(q.seed), counter = uint64_t(q.counter);
   SEPCONV_CHECK(keep_prob >= 0 && keep_prob <= 1, "fill_bernoulli: keep_prob must be in [0, 1], got ", keep_prob);
   const uint64_t threshold = keep_threshold(keep_prob);
   float_dispatch(c, "out", out.dtype, [&](auto zero) {

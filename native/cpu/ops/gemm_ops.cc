@@ -45,10 +45,10 @@ void gemm(const OpCall& c) {
       p.k = s.k;
       p.a = {dense_source(a.ptr<T>() + (s.a.batch > 1 ? e * s.m * s.k : 0), s.a.cols), s.trans_a};
       p.b = {dense_source(b.ptr<T>() + (s.b.batch > 1 ? e * s.k * s.n : 0), s.b.cols), s.trans_b};
-      p.c = dense_sink(out.ptr<T>() + (s.out.batch != 0 ? e * s.m * s.n : 0), s.n, T(c.param(2)),
-                       first_into_out ? T(c.param(3)) : T(1));
-      if (first_into_out && s.bias_kind == 1) p.c.row_bias = bias;
-      if (first_into_out && s.bias_kind == 2) p.c.col_bias = bias;
+      p.c = dense_sink(out.ptr<T>() + (s.out.batch != 0 ? e * s.m * s.n : 0), s.n, T(s.alpha),
+                       first_into_out ? T(s.beta) : T(1));
+      if (first_into_out && s.bias_kind == GemmBias::per_row) p.c.row_bias = bias;
+      if (first_into_out && s.bias_kind == GemmBias::per_column) p.c.col_bias = bias;
       if (use_team) {
         std::unique_ptr<std::atomic<int>[]> sync(new std::atomic<int>[team_sizes.sync_words]());
         const GemmTeam team{threads, team_buffer, sync.get()};

@@ -44,7 +44,7 @@ void for_each_block(const OpCall& c, const ClassLayout& l, Rows&& row, Columns&&
 }
 
 template <class T>
-void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t ignore_index, int reduction) {
+void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t ignore_index, Reduction reduction) {
   const auto& k = kernels_for<T>(c.ctx.isa).softmax;
   const TensorArg &logits = c.in(0), &targets = c.in(1);
   const T* x = logits.ptr<T>();
@@ -68,7 +68,7 @@ void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t 
         ++block_count[size_t(b)];
       }
     }
-    if (reduction == kNone) loss[pos] = value;
+    if (reduction == Reduction::none) loss[pos] = value;
   };
   for_each_block(
       c, l,
@@ -82,7 +82,7 @@ void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t 
         for (int64_t s = s0; s < s0 + n; ++s) pick(b, o, s);
       });
   if (bad.found()) fail_bad_target(targets, l, ignore_index, t[bad.element()], bad.element());
-  if (reduction == kNone) return;
+  if (reduction == Reduction::none) return;
   double total = 0;
   int64_t count = 0;
   for (size_t b = 0; b < block_sum.size(); ++b) {
@@ -90,11 +90,11 @@ void cross_entropy_forward_typed(const OpCall& c, const ClassLayout& l, int64_t 
     count += block_count[b];
   }
   // Mean over no counted target is 0/0 = NaN, as in PyTorch.
-  loss[0] = T(reduction == kMean ? total / double(count) : total);
+  loss[0] = T(reduction == Reduction::mean ? total / double(count) : total);
 }
 
 template <class T>
-void cross_entropy_backward_typed(const OpCall& c, const ClassLayout& l, int64_t ignore_index, int reduction) {
+void cross_entropy_backward_typed(const OpCall& c, const ClassLayout& l, int64_t ignore_index, Reduction reduction) {
   const auto& k = kernels_for<T>(c.ctx.isa).softmax;
   const TensorArg &logits = c.in(0), &targets = c.in(1);
   const T* x = logits.ptr<T>();
@@ -115,10 +115,10 @@ void cross_entropy_backward_typed(const OpCall& c, const ClassLayout& l, int64_t
     counted += n;
   });
   if (bad.found()) fail_bad_target(targets, l, ignore_index, t[bad.element()], bad.element());
-  const T shared_scale = T(reduction == kMean ? double(dloss[0]) / double(counted.load()) : double(dloss[0]));
+  const T shared_scale = T(reduction == Reduction::mean ? double(dloss[0]) / double(counted.load()) : double(dloss[0]));
   // d loss / d logits = scale * (softmax - onehot(target)); 0 for ignored positions.
   auto scale_of = [&](int64_t pos) {
-    return t[pos] == ignore_index ? T(0) : reduction == kNone ? dloss[pos] : shared_scale;
+    return t[pos] == ignore_index ? T(0) : reduction == Reduction::none ? dloss[pos] : shared_scale;
   };
   for_each_block(
       c, l,

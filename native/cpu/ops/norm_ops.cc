@@ -65,8 +65,9 @@ void sum_planes(const NormShape& s, const std::vector<double>& partial, int64_t 
 template <class T>
 void forward(const OpCall& c, const NormShape& s) {
   const auto& k = kernels_for<T>(c.ctx.isa);
-  const bool training = c.param(0) != 0, affine = c.param(3) != 0, running = c.param(4) != 0;
-  const double momentum = c.param(1), eps = c.param(2);
+  const BatchNormForwardParams p = c.params_as<BatchNormForwardParams>();
+  const bool training = p.training, affine = p.affine, running = p.running;
+  const double momentum = p.momentum, eps = p.eps;
   const T* px = c.in(0).ptr<T>();
   const T* weight = affine ? c.in(1).ptr<T>() : nullptr;
   const T* bias = affine ? c.in(2).ptr<T>() : nullptr;
@@ -133,8 +134,8 @@ void forward(const OpCall& c, const NormShape& s) {
 template <class T>
 void backward(const OpCall& c, const NormShape& s) {
   const auto& k = kernels_for<T>(c.ctx.isa);
-  const bool training = c.param(0) != 0, affine = c.param(1) != 0, need_dx = c.param(2) != 0,
-             need_dparams = c.param(3) != 0;
+  const BatchNormBackwardParams p = c.params_as<BatchNormBackwardParams>();
+  const bool training = p.training, affine = p.affine, need_dx = p.need_dx, need_dparams = p.need_dparams;
   const T* px = c.in(0).ptr<T>();
   const T* pdy = c.in(1).ptr<T>();
   const T* mean = c.in(2).ptr<T>();

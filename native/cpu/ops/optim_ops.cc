@@ -7,7 +7,7 @@ namespace sepconv::cpu::ops {
 
 void sgd_step(const OpCall& c) {
   const TensorArg& param = c.in(0);
-  const SgdParams sp = sgd_params(c);
+  const SgdStepParams sp = sgd_params(c);
   float_dispatch(c, "param", param.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).optim;
@@ -23,7 +23,7 @@ void sgd_step(const OpCall& c) {
 
 void adam_step(const OpCall& c) {
   const TensorArg& param = c.in(0);
-  const AdamParams ap = adam_params(c);
+  const AdamUpdate ap = adam_params(c);
   float_dispatch(c, "param", param.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).optim;

@@ -4,7 +4,7 @@ namespace sepconv::cpu {
 
 OpFn cpu_op(Op op) {
   static const OpFn table[] = {
-#define SEPCONV_CPU_OP_ENTRY(name) &ops::name,
+#define SEPCONV_CPU_OP_ENTRY(name, on_cuda) &ops::name,
       SEPCONV_OPS(SEPCONV_CPU_OP_ENTRY)
 #undef SEPCONV_CPU_OP_ENTRY
   };

@@ -7,7 +7,7 @@ namespace sepconv::cpu {
 // Every op in SEPCONV_OPS has a CPU implementation named after it in sepconv::cpu::ops
 // (declared here from the list, so a missing one fails to link).
 namespace ops {
-#define SEPCONV_DECLARE_CPU_OP(name) void name(const OpCall& call);
+#define SEPCONV_DECLARE_CPU_OP(name, on_cuda) void name(const OpCall& call);
 SEPCONV_OPS(SEPCONV_DECLARE_CPU_OP)
 #undef SEPCONV_DECLARE_CPU_OP
 }  // namespace ops

@@ -141,7 +141,7 @@ void window_mean_backward(const OpCall& c, WindowsFn&& windows, int64_t divisor_
 }
 
 // windows(in, out, axis) of average pooling with params q.
-auto pool_axis(const OpCall& c, const AvgPoolParams& q) {
+auto pool_axis(const OpCall& c, const AvgPoolAxes& q) {
   return [&c, &q](int64_t in, int64_t out, int axis) {
     return windows_of(out, [&](int64_t o) { return pool_window(c, q, axis, in, out, o); });
   };
@@ -154,12 +154,12 @@ Windows adaptive_axis(int64_t in, int64_t out, int) {
 }  // namespace
 
 void avg_pool2d_forward(const OpCall& c) {
-  const AvgPoolParams q = check_avg_pool_params(c);
+  const AvgPoolAxes q = check_avg_pool_params(c);
   window_mean_forward(c, pool_axis(c, q), q.divisor_override);
 }
 
 void avg_pool2d_backward(const OpCall& c) {
-  const AvgPoolParams q = check_avg_pool_params(c);
+  const AvgPoolAxes q = check_avg_pool_params(c);
   window_mean_backward(c, pool_axis(c, q), q.divisor_override);
 }
 
@@ -202,14 +202,14 @@ struct LerpTable {
 }  // namespace
 
 void upsample2d_forward(const OpCall& c) {
-  const UpsampleParams q = check_upsample_params(c);
+  const UpsampleParams q = c.params_as<UpsampleParams>();
   const Planes p = check_upsample_planes(c, false);
   const TensorArg &x = c.in(0), &out = c.out(0);
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).resample;
     const T* px = x.ptr<T>();
-    if (!q.bilinear) {
+    if (q.mode == UpsampleMode::nearest) {
       const std::vector<int32_t> sh = nearest_sources(p.h, p.oh, q.scale_h), sw = nearest_sources(p.w, p.ow, q.scale_w);
       forward_by_row(c, p, out.ptr<T>(), p.ow, [&](int64_t plane, int64_t oh, T* out_row, T*) {
         k.gather(px + (plane * p.h + sh[size_t(oh)]) * p.w, sw.data(), out_row, size_t(p.ow));
@@ -227,13 +227,13 @@ void upsample2d_forward(const OpCall& c) {
 }
 
 void upsample2d_backward(const OpCall& c) {
-  const UpsampleParams q = check_upsample_params(c);
+  const UpsampleParams q = c.params_as<UpsampleParams>();
   const Planes p = check_upsample_planes(c, true);
   const TensorArg &dy = c.in(0), &dx = c.out(0);
   float_dispatch(c, "dy", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa);
-    if (!q.bilinear) {
+    if (q.mode == UpsampleMode::nearest) {
       const std::vector<int32_t> sh = nearest_sources(p.h, p.oh, q.scale_h), sw = nearest_sources(p.w, p.ow, q.scale_w);
       backward_by_plane(c, p, dy.ptr<T>(), dx.ptr<T>(), [&](const T* g, T* d, T*) {
         for (int64_t oh = 0; oh < p.oh; ++oh)

@@ -6,19 +6,22 @@
 // col() is materialised by an im2col kernel in the op's workspace, a chunk of images at a
 // time; col2im is a gather (each input pixel sums its windows), so no atomics and the result
 // is deterministic. 1x1 stride-1 unpadded convolutions read the tensors directly.
-#include "core/checks/conv.h"
+#include "core/conv_algorithm.h"
 #include "cuda/ops/gemm.cuh"
 
 namespace sepconv::cuda {
 namespace {
 
-// The shared shape plus the pointwise test of the CUDA op (the whole plane, read in place).
+// The shared shape plus the algorithm the shared choice gives this backend (no Winograd kernels).
 struct ConvShape : Conv2dShape {
-  bool pointwise() const {
-    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0 &&
-           out_h == in_h && out_w == in_w;
-  }
+  ConvAlgorithm algorithm;
+  bool pointwise() const { return algorithm == ConvAlgorithm::PointwiseGemm; }
 };
+
+ConvShape conv_shape(const OpCall& c, const Conv2dShape& s, ConvPass pass) {
+  const bool bias = pass != ConvPass::WeightGrad && c.num_inputs > 2;
+  return {s, choose_conv_algorithm({s, c.in(0).dtype, pass, bias, c.ctx.conv_algo, c.ctx.float32_precision, false, 1})};
+}
 
 // col[i][ch*taps + tap][pixel] for images img0 + i of group g (zero where the window leaves
 // the padded input).
@@ -85,7 +88,9 @@ void im2col(const char* op, const T* x, T* col, const ConvShape& s, int64_t img0
 namespace ops {
 
 void conv2d_forward(const OpCall& c) {
-  const ConvShape s{check_conv2d_forward(c)};
+  const ConvShape s = conv_shape(c, check_conv2d_forward(c), ConvPass::Forward);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_forward, depthwise_conv2d_forward);
   const TensorArg &x = c.in(0), &w = c.in(1), &y = c.out(0);
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -114,7 +119,9 @@ void conv2d_forward(const OpCall& c) {
 }
 
 void conv2d_backward_input(const OpCall& c) {
-  const ConvShape s{check_conv2d_backward_input(c)};
+  const ConvShape s = conv_shape(c, check_conv2d_backward_input(c), ConvPass::InputGrad);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_input, depthwise_conv2d_backward_input);
   const TensorArg &dy = c.in(0), &w = c.in(1), &dx = c.out(0);
   float_dispatch(c, "grad_output", dy.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -146,7 +153,9 @@ void conv2d_backward_input(const OpCall& c) {
 }
 
 void conv2d_backward_weight(const OpCall& c) {
-  const ConvShape s{check_conv2d_backward_weight(c)};
+  const ConvShape s = conv_shape(c, check_conv2d_backward_weight(c), ConvPass::WeightGrad);
+  if (s.algorithm == ConvAlgorithm::DirectDepthwise)
+    return run_as_depthwise(c, s, Op::depthwise_conv2d_backward_weight, depthwise_conv2d_backward_weight);
   const TensorArg &x = c.in(0), &dy = c.in(1), &dw = c.out(0);
   float_dispatch(c, "input", x.dtype, [&](auto zero) {
     using T = decltype(zero);

@@ -18,21 +18,21 @@ struct BroadcastMap {
   int64_t b_stride[kMaxDims];
 };
 
-template <int Kind, class T>
+template <BinaryKind Kind, class T>
 __device__ __forceinline__ T apply(T a, T b) {
-  if (Kind == 0) return a + b;
-  if (Kind == 1) return a - b;
-  if (Kind == 2) return a * b;
+  if (Kind == BinaryKind::add) return a + b;
+  if (Kind == BinaryKind::sub) return a - b;
+  if (Kind == BinaryKind::mul) return a * b;
   return a / b;
 }
 
-template <int Kind, class T>
+template <BinaryKind Kind, class T>
 __global__ void binary_same_shape_kernel(const T* a, const T* b, T* out, int64_t n) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     out[i] = apply<Kind>(a[i], b[i]);
 }
 
-template <int Kind, class T>
+template <BinaryKind Kind, class T>
 __global__ void binary_broadcast_kernel(const T* a, const T* b, T* out, int64_t n, BroadcastMap m) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rest = i, ia = 0, ib = 0;
@@ -46,7 +46,7 @@ __global__ void binary_broadcast_kernel(const T* a, const T* b, T* out, int64_t 
   }
 }
 
-template <int Kind, class T>
+template <BinaryKind Kind, class T>
 void run_binary(const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   const int64_t n = out.numel();
   bool same = true;
@@ -138,15 +138,15 @@ __global__ void sum_to_kernel(const T* x, T* out, int64_t outputs, int64_t reduc
 
 void binary(const OpCall& c) {
   const TensorArg &a = c.in(0), &b = c.in(1), &out = c.out(0);
-  const int kind = check_binary(c);
+  const BinaryKind kind = check_binary(c);
   float_dispatch(c, "a", a.dtype, [&](auto zero) {
     using T = decltype(zero);
     if (out.numel() == 0) return;
     switch (kind) {
-      case 0: return run_binary<0, T>(a, b, out);
-      case 1: return run_binary<1, T>(a, b, out);
-      case 2: return run_binary<2, T>(a, b, out);
-      default: return run_binary<3, T>(a, b, out);
+      case BinaryKind::add: return run_binary<BinaryKind::add, T>(a, b, out);
+      case BinaryKind::sub: return run_binary<BinaryKind::sub, T>(a, b, out);
+      case BinaryKind::mul: return run_binary<BinaryKind::mul, T>(a, b, out);
+      case BinaryKind::div: return run_binary<BinaryKind::div, T>(a, b, out);
     }
   });
 }
@@ -154,12 +154,13 @@ void binary(const OpCall& c) {
 void affine(const OpCall& c) {
   const TensorArg &x = c.in(0), &out = c.out(0);
   check_affine(c);
+  const AffineParams p = c.params_as<AffineParams>();
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t n = x.numel();
     if (n > 0)
-      launch("affine", affine_kernel<T>, blocks_for(n, kThreads), kThreads, x.ptr<T>(), out.ptr<T>(), n, T(c.param(0)),
-             T(c.param(1)));
+      launch("affine", affine_kernel<T>, blocks_for(n, kThreads), kThreads, x.ptr<T>(), out.ptr<T>(), n, T(p.alpha),
+             T(p.beta));
   });
 }
 
@@ -169,7 +170,7 @@ void axpy(const OpCall& c) {
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const int64_t n = x.numel();
-    if (n > 0) launch("axpy", axpy_kernel<T>, blocks_for(n, kThreads), kThreads, x.ptr<T>(), y.ptr<T>(), n, T(c.param(0)));
+    if (n > 0) launch("axpy", axpy_kernel<T>, blocks_for(n, kThreads), kThreads, x.ptr<T>(), y.ptr<T>(), n, T(c.params_as<AxpyParams>().alpha));
   });
 }
 

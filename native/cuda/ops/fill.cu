@@ -54,7 +54,7 @@ __global__ void bernoulli_kernel(T* out, int64_t n, uint64_t threshold, T scale,
 
 void fill(const OpCall& c) {
   const TensorArg& out = c.out(0);
-  const double value = c.param(0);
+  const double value = c.params_as<FillParams>().value;
   const int64_t n = out.numel();
   if (n == 0) return;
   any_dispatch(out.dtype, [&](auto zero) {
@@ -86,35 +86,38 @@ void copy(const OpCall& c) {
 void fill_randn(const OpCall& c) {
   const TensorArg& out = c.out(0);
   const int64_t n = out.numel();
+  const FillRandnParams q = c.params_as<FillRandnParams>();
   float_dispatch(c, "out", out.dtype, [&](auto zero) {
     using T = decltype(zero);
     if (n == 0) return;
-    launch("fill_randn", randn_kernel<T>, blocks_for(n, kThreads), kThreads, out.ptr<T>(), n, c.param(0), c.param(1),
-           uint64_t(c.param(2)), uint64_t(c.param(3)));
+    launch("fill_randn", randn_kernel<T>, blocks_for(n, kThreads), kThreads, out.ptr<T>(), n, q.mean, q.std,
+           uint64_t(q.seed), uint64_t(q.counter));
   });
 }
 
 void fill_uniform(const OpCall& c) {
   const TensorArg& out = c.out(0);
   const int64_t n = out.numel();
+  const FillUniformParams q = c.params_as<FillUniformParams>();
   float_dispatch(c, "out", out.dtype, [&](auto zero) {
     using T = decltype(zero);
     if (n == 0) return;
-    launch("fill_uniform", uniform_kernel<T>, blocks_for(n, kThreads), kThreads, out.ptr<T>(), n, c.param(0),
-           c.param(1), uint64_t(c.param(2)), uint64_t(c.param(3)));
+    launch("fill_uniform", uniform_kernel<T>, blocks_for(n, kThreads), kThreads, out.ptr<T>(), n, q.low, q.high,
+           uint64_t(q.seed), uint64_t(q.counter));
   });
 }
 
 void fill_bernoulli(const OpCall& c) {
   const TensorArg& out = c.out(0);
-  const double keep_prob = c.param(0), scale = c.param(1);
+  const FillBernoulliParams q = c.params_as<FillBernoulliParams>();
+  const double keep_prob = q.keep_prob, scale = q.scale;
   SEPCONV_CHECK(keep_prob >= 0 && keep_prob <= 1, "fill_bernoulli: keep_prob must be in [0, 1], got ", keep_prob);
   const int64_t n = out.numel();
   float_dispatch(c, "out", out.dtype, [&](auto zero) {
     using T = decltype(zero);
     if (n == 0) return;
     launch("fill_bernoulli", bernoulli_kernel<T>, blocks_for(n, kThreads), kThreads, out.ptr<T>(), n,
-           keep_threshold(keep_prob), T(scale), uint64_t(c.param(2)), uint64_t(c.param(3)));
+           keep_threshold(keep_prob), T(scale), uint64_t(q.seed), uint64_t(q.counter));
   });
 }
 

@@ -290,9 +290,9 @@ void gemm(const OpCall& c) {
     g.c = out.ptr<T>(), g.ldc = s.n, g.c_batch = s.m * s.n;
     g.batch = s.batch;
     g.sum_batch = s.out.batch == 0 && s.batch > 1;
-    g.alpha = T(c.param(2)), g.beta = T(c.param(3));
+    g.alpha = T(s.alpha), g.beta = T(s.beta);
     g.bias = s.has_bias() ? c.in(2).ptr<T>() : nullptr;
-    g.bias_kind = s.bias_kind;
+    g.bias_kind = int(s.bias_kind);
     if (const int64_t scratch = gemm_scratch_elements(g)) g.scratch = static_cast<T*>(workspace(size_t(scratch) * sizeof(T)));
     gemm_device("gemm", g);
   });

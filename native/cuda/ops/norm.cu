@@ -127,13 +127,14 @@ namespace ops {
 void batch_norm_forward(const OpCall& c) {
   const NormShape s = check_batch_norm_forward(c);
   const TensorArg& x = c.in(0);
-  const bool training = c.param(0) != 0, affine = c.param(3) != 0, running = c.param(4) != 0;
+  const BatchNormForwardParams p = c.params_as<BatchNormForwardParams>();
+  const bool training = p.training, affine = p.affine, running = p.running;
   if (s.channels == 0) return;
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);
     const char* op = "batch_norm_forward";
     const Coeffs<T> k{static_cast<T*>(workspace(3 * size_t(s.channels) * sizeof(T))), s.channels};
-    const ForwardFlags f{training, affine, running, c.param(1), c.param(2)};
+    const ForwardFlags f{training, affine, running, p.momentum, p.eps};
     const T* weight = affine ? c.in(1).ptr<T>() : nullptr;
     const T* bias = affine ? c.in(2).ptr<T>() : nullptr;
     T* running_mean = running ? c.in(affine ? 3 : 1).ptr<T>() : nullptr;
@@ -148,8 +149,8 @@ void batch_norm_forward(const OpCall& c) {
 void batch_norm_backward(const OpCall& c) {
   const NormShape s = check_batch_norm_backward(c);
   const TensorArg &x = c.in(0), &dy = c.in(1);
-  const bool training = c.param(0) != 0, affine = c.param(1) != 0, need_dx = c.param(2) != 0,
-             need_dparams = c.param(3) != 0;
+  const BatchNormBackwardParams p = c.params_as<BatchNormBackwardParams>();
+  const bool training = p.training, affine = p.affine, need_dx = p.need_dx, need_dparams = p.need_dparams;
   if (s.channels == 0) return;
   float_dispatch(c, "x", x.dtype, [&](auto zero) {
     using T = decltype(zero);

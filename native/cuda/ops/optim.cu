@@ -64,7 +64,7 @@ __global__ void adam_kernel(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, 
 
 void sgd_step(const OpCall& c) {
   const TensorArg& param = c.in(0);
-  const SgdParams sp = sgd_params(c);
+  const SgdStepParams sp = sgd_params(c);
   const int64_t n = param.numel();
   float_dispatch(c, "param", param.dtype, [&](auto zero) {
     using T = decltype(zero);
@@ -77,7 +77,7 @@ void sgd_step(const OpCall& c) {
 
 void adam_step(const OpCall& c) {
   const TensorArg& param = c.in(0);
-  const AdamParams ap = adam_params(c);
+  const AdamUpdate ap = adam_params(c);
   const int64_t n = param.numel();
   float_dispatch(c, "param", param.dtype, [&](auto zero) {
     using T = decltype(zero);

@@ -7,8 +7,8 @@ namespace {
 struct OpTable {
   OpFn fns[kOpCount] = {};
   OpTable() {
-#define SEPCONV_CUDA_OP_ENTRY(name) fns[int(Op::name)] = &ops::name;
-    SEPCONV_CUDA_OPS(SEPCONV_CUDA_OP_ENTRY)
+#define SEPCONV_CUDA_OP_ENTRY(name, on_cuda) SEPCONV_IF_CUDA(on_cuda, fns[int(Op::name)] = &ops::name;)
+    SEPCONV_OPS(SEPCONV_CUDA_OP_ENTRY)
 #undef SEPCONV_CUDA_OP_ENTRY
   }
 };

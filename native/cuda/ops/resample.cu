@@ -173,7 +173,7 @@ struct Maps {
 };
 
 void avg_pool(const OpCall& c, bool backward) {
-  const AvgPoolParams q = check_avg_pool_params(c);
+  const AvgPoolAxes q = check_avg_pool_params(c);
   resample(c, backward, check_resample_planes(c, backward), [&](auto zero, const Planes& p) {
     using T = decltype(zero);
     const bool unit = q.divisor_override > 0;
@@ -192,10 +192,10 @@ void adaptive_avg_pool(const OpCall& c, bool backward) {
 }
 
 void upsample(const OpCall& c, bool backward) {
-  const UpsampleParams q = check_upsample_params(c);
+  const UpsampleParams q = c.params_as<UpsampleParams>();
   resample(c, backward, check_upsample_planes(c, backward), [&](auto zero, const Planes& p) {
     using T = decltype(zero);
-    if (!q.bilinear) return Maps<T>{nearest_axis<T>(p.h, p.oh, q.scale_h), nearest_axis<T>(p.w, p.ow, q.scale_w), T(1)};
+    if (q.mode == UpsampleMode::nearest) return Maps<T>{nearest_axis<T>(p.h, p.oh, q.scale_h), nearest_axis<T>(p.w, p.ow, q.scale_w), T(1)};
     return Maps<T>{bilinear_axis<T>(p.h, p.oh, q.align_corners, q.scale_h),
                    bilinear_axis<T>(p.w, p.ow, q.align_corners, q.scale_w), T(1)};
   });

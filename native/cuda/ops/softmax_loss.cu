@@ -109,7 +109,7 @@ __global__ void cross_entropy_forward_kernel(const T* __restrict__ x, const int3
 template <class T>
 __global__ void cross_entropy_total_kernel(const double* values, const int32_t* __restrict__ targets, int64_t positions,
                                            int64_t ignore_index, int64_t classes, double* count_out, T* loss,
-                                           int reduction, unsigned long long* first_bad) {
+                                           Reduction reduction, unsigned long long* first_bad) {
   __shared__ double scratch[32];
   double sum = 0, count = 0;
   for (int64_t p = threadIdx.x; p < positions; p += blockDim.x) {
@@ -123,21 +123,21 @@ __global__ void cross_entropy_total_kernel(const double* values, const int32_t* 
   if (threadIdx.x != 0) return;
   if (count_out) *count_out = count;
   // Mean over no counted target is 0/0 = NaN, as in PyTorch.
-  if (loss) *loss = T(reduction == kMean ? sum / count : sum);
+  if (loss) *loss = T(reduction == Reduction::mean ? sum / count : sum);
 }
 
 template <class T, int G>
 __global__ void cross_entropy_backward_kernel(const T* __restrict__ x, const int32_t* __restrict__ targets,
                                               const T* __restrict__ lse, const T* __restrict__ dloss, const double* count,
-                                              T* __restrict__ dx, ClassLayout l, int64_t ignore_index, int reduction) {
+                                              T* __restrict__ dx, ClassLayout l, int64_t ignore_index, Reduction reduction) {
   const Groups<G> g;
   for (int64_t p = g.first; p < l.positions(); p += g.stride) {
     const int64_t b = l.base(p);
     const int32_t t = targets[p];
     // d loss / d logits = scale * (softmax - onehot(target)); 0 for ignored positions.
     const T scale = t == ignore_index ? T(0)
-                    : reduction == kNone ? dloss[p]
-                    : reduction == kMean ? T(double(dloss[0]) / *count)
+                    : reduction == Reduction::none ? dloss[p]
+                    : reduction == Reduction::mean ? T(double(dloss[0]) / *count)
                                          : dloss[0];
     for (int64_t c = g.lane; c < l.classes; c += G) {
       const T v = exp(x[b + c * l.inner] - lse[p]) * scale;
@@ -223,11 +223,11 @@ void cross_entropy_forward(const OpCall& c) {
     using T = decltype(zero);
     const char* op = "cross_entropy_forward";
     const LossScratch s(op, ce.l.positions());
-    double* values = ce.reduction == kNone ? nullptr : s.values;
+    double* values = ce.reduction == Reduction::none ? nullptr : s.values;
     launch_by_position(op, ce.l, cross_entropy_forward_kernel<T, 32>, cross_entropy_forward_kernel<T, 1>,
                        logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<T>(), loss.ptr<T>(), values, ce.l,
                        ce.ignore_index, s.first_bad);
-    if (ce.reduction != kNone)
+    if (ce.reduction != Reduction::none)
       launch(op, cross_entropy_total_kernel<T>, dim3(1), dim3(kReduceThreads), static_cast<const double*>(values),
              targets.ptr<int32_t>(), ce.l.positions(), ce.ignore_index, ce.l.classes, nullptr, loss.ptr<T>(),
              ce.reduction, s.first_bad);

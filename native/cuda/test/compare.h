@@ -24,6 +24,13 @@ struct HostTensor {
 HostTensor random_tensor(std::mt19937& rng, DType dtype, std::vector<int64_t> shape, double lo = -1, double hi = 1);
 HostTensor filled_tensor(DType dtype, std::vector<int64_t> shape, double value);
 
+// A generated params struct (core/ops.gen.h) in the flat form an OpCall carries.
+template <class P>
+std::vector<double> flat(const P& params) {
+  const auto values = params.encode();
+  return {values.begin(), values.end()};
+}
+
 struct OpCase {
   Op op;
   OpFn cuda;  // the CUDA op under test

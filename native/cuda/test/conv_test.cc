@@ -1,6 +1,7 @@
 // conv2d forward / backward input / backward weight against the CPU ops on odd shapes:
 // stride 2, padding 0/1/2, dilation, groups, 1x1 (the direct GEMM path), batch 1, a cut
 // output (conv_transpose2d's output padding), bias, float32 and float64.
+#include "core/output_size.h"
 #include "cuda/common.cuh"
 #include "cuda/test/compare.h"
 #include "cuda/test/harness.h"
@@ -13,13 +14,10 @@ struct Conv {
   int64_t cut = 0;  // rows and columns taken off the full output
 };
 
-int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
-
 void check_conv(std::mt19937& rng, const Conv& v, DType dtype, bool bias) {
-  const int64_t oh = out_size(v.h, v.kh, v.sh, v.ph, v.dh) - v.cut, ow = out_size(v.w, v.kw, v.sw, v.pw, v.dw) - v.cut;
+  const int64_t oh = output_size(v.h, v.kh, v.sh, v.ph, v.dh) - v.cut, ow = output_size(v.w, v.kw, v.sw, v.pw, v.dw) - v.cut;
   const std::vector<int64_t> xs{v.n, v.c, v.h, v.w}, ws{v.oc, v.c / v.groups, v.kh, v.kw}, ys{v.n, v.oc, oh, ow};
-  const std::vector<double> params{double(v.sh), double(v.sw), double(v.ph), double(v.pw),
-                                   double(v.dh), double(v.dw), double(v.groups)};
+  const std::vector<double> params = flat(Conv2dParams{v.sh, v.sw, v.ph, v.pw, v.dh, v.dw, v.groups});
   const double rtol = dtype == DType::F64 ? 1e-12 : 1e-4, atol = dtype == DType::F64 ? 1e-12 : 2e-4;
   const std::string label = "x" + HostTensor{dtype, xs, {}}.shape_str() + " w" + HostTensor{dtype, ws, {}}.shape_str() +
                             " stride " + std::to_string(v.sh) + "," + std::to_string(v.sw) + " pad " +
@@ -56,6 +54,9 @@ TEST_CASE("conv2d: stride, padding, dilation, groups, 1x1, cut output") {
       {1, 2, 3, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1},      // kernel as large as the input
       {2, 5, 7, 6, 4, 2, 2, 3, 2, 1, 0, 1, 2, 1},      // even kernel, stride 3, dilation in w
       {0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1},      // empty batch
+      {2, 3, 6, 5, 4, 1, 1, 1, 1, 0, 0, 2, 2, 1, 1},   // 1x1 dilated, cut (a transposed conv's output padding)
+      {2, 3, 7, 6, 6, 3, 3, 2, 1, 1, 1, 1, 1, 3},      // groups == channels: the direct depthwise kernels
+      {2, 3, 7, 6, 6, 3, 3, 2, 1, 1, 1, 1, 1, 3, 1},   // the same with a cut output: im2col
   };
   for (const Conv& v : cases) check_conv(rng, v, DType::F32, true);
   check_conv(rng, cases[1], DType::F64, false);
@@ -71,9 +72,9 @@ TEST_CASE("conv2d: bad input names the op and the shapes") {
   std::mt19937 rng(13);
   OpCase c{Op::conv2d_forward, ops::conv2d_forward,
            {random_tensor(rng, DType::F32, {1, 4, 5, 5}), random_tensor(rng, DType::F32, {6, 3, 3, 3})},
-           {filled_tensor(DType::F32, {1, 6, 3, 3}, 0)}, {1, 1, 0, 0, 1, 1, 2}, 0, 0, ""};
+           {filled_tensor(DType::F32, {1, 6, 3, 3}, 0)}, flat(Conv2dParams{1, 1, 0, 0, 1, 1, 2}), 0, 0, ""};
   EXPECT(cuda_error(c) == "conv2d_forward: weight is [6, 3, ...], expected [6, 2, ...]", "got '", cuda_error(c), "'");
-  c.params[6] = 3;
+  c.params = flat(Conv2dParams{1, 1, 0, 0, 1, 1, 3});
   EXPECT(cuda_error(c) == "conv2d_forward: groups=3 must divide the input channels (4) and output channels (6)",
          "got '", cuda_error(c), "'");
 }

@@ -1,6 +1,7 @@
 // Depthwise conv2d (forward, backward input, backward weight with bias gradient) and the
 // fused depthwise-pointwise forward against the CPU ops: multipliers, stride 2, padding 0-2,
 // dilation, rectangular kernels, planes larger than one tile, batch 1, float64.
+#include "core/output_size.h"
 #include "cuda/common.cuh"
 #include "cuda/test/compare.h"
 #include "cuda/test/harness.h"
@@ -13,10 +14,9 @@ struct Dw {
 };
 
 void check_depthwise(std::mt19937& rng, const Dw& v, DType dtype) {
-  const int64_t oh = (v.h + 2 * v.ph - v.dh * (v.kh - 1) - 1) / v.sh + 1;
-  const int64_t ow = (v.w + 2 * v.pw - v.dw * (v.kw - 1) - 1) / v.sw + 1;
+  const int64_t oh = output_size(v.h, v.kh, v.sh, v.ph, v.dh), ow = output_size(v.w, v.kw, v.sw, v.pw, v.dw);
   const std::vector<int64_t> xs{v.n, v.c, v.h, v.w}, ws{v.c * v.m, 1, v.kh, v.kw}, ys{v.n, v.c * v.m, oh, ow};
-  const std::vector<double> params{double(v.sh), double(v.sw), double(v.ph), double(v.pw), double(v.dh), double(v.dw)};
+  const std::vector<double> params = flat(DepthwiseParams{v.sh, v.sw, v.ph, v.pw, v.dh, v.dw});
   const double rtol = dtype == DType::F64 ? 1e-12 : 1e-4, atol = dtype == DType::F64 ? 1e-12 : 1e-5;
   const std::string label = "x" + HostTensor{dtype, xs, {}}.shape_str() + " w" + HostTensor{dtype, ws, {}}.shape_str() +
                             " stride " + std::to_string(v.sh) + "," + std::to_string(v.sw) + " pad " +
@@ -58,7 +58,7 @@ TEST_CASE("depthwise_pointwise_forward: fused DSC forward") {
     OpCase c{Op::depthwise_pointwise_forward, ops::depthwise_pointwise_forward,
              {random_tensor(rng, DType::F32, {2, 5, 9, 7}), random_tensor(rng, DType::F32, {5, 1, 3, 3}),
               random_tensor(rng, DType::F32, {6, 5, 1, 1})},
-             {filled_tensor(DType::F32, {2, 6, 5, 4}, 7)}, {2, 2, 1, 1, 1, 1}, 1e-4, 1e-5, "x[2,5,9,7] stride 2"};
+             {filled_tensor(DType::F32, {2, 6, 5, 4}, 7)}, flat(DepthwiseParams{2, 2, 1, 1, 1, 1}), 1e-4, 1e-5, "x[2,5,9,7] stride 2"};
     if (bias) c.inputs.push_back(random_tensor(rng, DType::F32, {6}));
     compare(c);
   }
@@ -68,7 +68,7 @@ TEST_CASE("depthwise: bad input names the op and the shapes") {
   std::mt19937 rng(23);
   OpCase c{Op::depthwise_conv2d_forward, ops::depthwise_conv2d_forward,
            {random_tensor(rng, DType::F32, {1, 4, 5, 5}), random_tensor(rng, DType::F32, {6, 1, 3, 3})},
-           {filled_tensor(DType::F32, {1, 6, 5, 5}, 0)}, {1, 1, 1, 1, 1, 1}, 0, 0, ""};
+           {filled_tensor(DType::F32, {1, 6, 5, 5}, 0)}, flat(DepthwiseParams{1, 1, 1, 1, 1, 1}), 0, 0, ""};
   EXPECT(cuda_error(c) == "depthwise_conv2d_forward: weight [6, 1, ...] does not fit a depthwise conv of 4 channels",
          "got '", cuda_error(c), "'");
   c.inputs[1] = random_tensor(rng, DType::F32, {8, 1, 3, 3});

@@ -25,7 +25,7 @@ void check_gemm(std::mt19937& rng, DType dtype, const GemmShape& s, bool ta, boo
               random_tensor(rng, dtype, tb ? dims(s.batch_b, s.n, s.k) : dims(s.batch_b, s.k, s.n))};
   if (bias_kind) c.inputs.push_back(random_tensor(rng, dtype, {bias_kind == 1 ? s.m : s.n}));
   c.outputs = {random_tensor(rng, dtype, dims(s.batch_out, s.m, s.n))};
-  c.params = {double(ta), double(tb), alpha, beta, double(bias_kind)};
+  c.params = flat(GemmParams{ta, tb, alpha, beta, GemmBias(bias_kind)});
   if (dtype == DType::F64) c.rtol = 1e-12, c.atol = 1e-12;
   else c.rtol = 1e-4, c.atol = 1e-4 * double(s.k * std::max<int64_t>(1, s.batch_a));
   c.label = shapes(c.inputs) + " -> " + shapes(c.outputs) + " trans " + std::to_string(ta) + std::to_string(tb) +
@@ -77,7 +77,7 @@ TEST_CASE("gemm: bad input names the op and the shapes") {
   c.cuda = ops::gemm;
   c.inputs = {random_tensor(rng, DType::F32, {4, 5}), random_tensor(rng, DType::F32, {6, 3})};
   c.outputs = {filled_tensor(DType::F32, {4, 3}, 0)};
-  c.params = {0, 0, 1, 0, 0};
+  c.params = flat(GemmParams{false, false, 1, 0, GemmBias::none});
   EXPECT(cuda_error(c) == "gemm: op(b) has 6 rows, op(a) has 5 columns", "got '", cuda_error(c), "'");
   c.inputs[1] = random_tensor(rng, DType::F64, {5, 3});
   EXPECT(cuda_error(c) == "gemm: b must be float32, got float64", "got '", cuda_error(c), "'");

@@ -15,7 +15,7 @@ void check_forward(std::mt19937& rng, DType dtype, std::vector<int64_t> xs, bool
   if (running)
     c.inputs.push_back(random_tensor(rng, dtype, {C})), c.inputs.push_back(random_tensor(rng, dtype, {C}, 0.5, 2));
   c.outputs = {filled_tensor(dtype, xs, 7), filled_tensor(dtype, {C}, 7), filled_tensor(dtype, {C}, 7)};
-  c.params = {double(training), 0.1, 1e-5, double(affine), double(running)};
+  c.params = flat(BatchNormForwardParams{training, 0.1, 1e-5, affine, running});
   if (dtype == DType::F64) c.rtol = 1e-11, c.atol = 1e-11;
   c.label += std::string(training ? " training" : " eval") + (affine ? " affine" : "") + (running ? " running" : "");
   compare(c);
@@ -27,7 +27,7 @@ void check_backward(std::mt19937& rng, DType dtype, std::vector<int64_t> xs, boo
   OpCase c{Op::batch_norm_backward, ops::batch_norm_backward,
            {random_tensor(rng, dtype, xs), random_tensor(rng, dtype, xs), random_tensor(rng, dtype, {C}, -0.2, 0.2),
             random_tensor(rng, dtype, {C}, 0.5, 2)},
-           {}, {double(training), double(affine), double(need_dx), double(need_dparams)}, 1e-4, 1e-4,
+           {}, flat(BatchNormBackwardParams{training, affine, need_dx, need_dparams}), 1e-4, 1e-4,
            HostTensor{dtype, xs, {}}.shape_str()};
   if (affine) c.inputs.push_back(random_tensor(rng, dtype, {C}));
   if (need_dx) c.outputs.push_back(filled_tensor(dtype, xs, 7));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/output_size.h"
 #include "cuda/common.cuh"
 #include "cuda/test/compare.h"
 #include "cuda/test/harness.h"
@@ -11,12 +12,6 @@
 namespace sepconv::cuda::test {
 namespace {
 
-int64_t pooled(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
-  const int64_t span = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
-  int64_t out = span / s + 1;
-  if (ceil_mode && (out - 1) * s >= in + p) --out;
-  return out;
-}
 
 // Indices into a plane of `limit` positions, `count` per plane: distinct when `unique`.
 HostTensor indices(std::mt19937& rng, std::vector<int64_t> shape, int64_t limit, bool unique) {
@@ -38,10 +33,10 @@ struct Pool {
 };
 
 void check_pool(std::mt19937& rng, const Pool& v, DType dtype) {
-  const int64_t oh = pooled(v.h, v.kh, v.sh, v.ph, v.dh, v.ceil_mode), ow = pooled(v.w, v.kw, v.sw, v.pw, v.dw, v.ceil_mode);
+  const int64_t oh = output_size(v.h, v.kh, v.sh, v.ph, v.dh, v.ceil_mode), ow = output_size(v.w, v.kw, v.sw, v.pw, v.dw, v.ceil_mode);
   const std::vector<int64_t> xs{v.n, v.c, v.h, v.w}, ys{v.n, v.c, oh, ow};
-  const std::vector<double> params{double(v.kh), double(v.kw), double(v.sh), double(v.sw), double(v.ph),
-                                   double(v.pw), double(v.dh), double(v.dw), double(v.ceil_mode)};
+  const std::vector<double> params =
+      flat(MaxPool2dForwardParams{v.kh, v.kw, v.sh, v.sw, v.ph, v.pw, v.dh, v.dw, v.ceil_mode});
   const std::string label = "x" + HostTensor{dtype, xs, {}}.shape_str() + " out" + HostTensor{dtype, ys, {}}.shape_str();
   HostTensor x = random_tensor(rng, dtype, xs);
   x.values[3] = std::nan("");

@@ -18,12 +18,12 @@ TEST_CASE("softmax: forward and backward over each dim, softmax and log-softmax"
           const std::string label = HostTensor{dtype, xs, {}}.shape_str() + " dim " + std::to_string(dim) +
                                     (log ? " log" : "");
           compare({Op::softmax_forward, ops::softmax_forward, {random_tensor(rng, dtype, xs, -4, 4)},
-                   {filled_tensor(dtype, xs, 7)}, {double(dim), double(log)}, tol, tol, label});
+                   {filled_tensor(dtype, xs, 7)}, flat(SoftmaxParams{dim, log != 0}), tol, tol, label});
           HostTensor y = random_tensor(rng, dtype, xs, 0.01, 1);
           if (log)
             for (double& v : y.values) v = std::log(v);
           compare({Op::softmax_backward, ops::softmax_backward, {y, random_tensor(rng, dtype, xs)},
-                   {filled_tensor(dtype, xs, 7)}, {double(dim), double(log)}, tol, tol, label});
+                   {filled_tensor(dtype, xs, 7)}, flat(SoftmaxParams{dim, log != 0}), tol, tol, label});
         }
   }
 }
@@ -50,17 +50,17 @@ TEST_CASE("cross_entropy: image and row layouts, ignore_index, reductions") {
           const std::vector<int64_t> loss_shape = reduction == 0 ? ts : std::vector<int64_t>{};
           compare({Op::cross_entropy_forward, ops::cross_entropy_forward, {logits, t},
                    {filled_tensor(dtype, loss_shape, 7), filled_tensor(dtype, ts, 7)},
-                   {double(ignore), double(reduction)}, tol, tol, label});
+                   flat(CrossEntropyParams{ignore, Reduction(reduction)}), tol, tol, label});
           compare({Op::cross_entropy_backward, ops::cross_entropy_backward,
                    {logits, t, random_tensor(rng, dtype, ts, 1, 3), random_tensor(rng, dtype, loss_shape)},
-                   {filled_tensor(dtype, xs, 7)}, {double(ignore), double(reduction)}, tol, tol, label});
+                   {filled_tensor(dtype, xs, 7)}, flat(CrossEntropyParams{ignore, Reduction(reduction)}), tol, tol, label});
         }
     }
   }
   // Every target ignored: the mean is NaN, as on the CPU and in PyTorch.
   compare({Op::cross_entropy_forward, ops::cross_entropy_forward,
            {random_tensor(rng, DType::F32, {2, 3}), filled_tensor(DType::I32, {2}, -100)},
-           {filled_tensor(DType::F32, {}, 7), filled_tensor(DType::F32, {2}, 7)}, {-100, 1}, 1e-6, 1e-6, "all ignored"});
+           {filled_tensor(DType::F32, {}, 7), filled_tensor(DType::F32, {2}, 7)}, flat(CrossEntropyParams{-100, Reduction::mean}), 1e-6, 1e-6, "all ignored"});
 }
 
 TEST_CASE("cross_entropy: a bad target is reported like the CPU op") {
@@ -71,11 +71,11 @@ TEST_CASE("cross_entropy: a bad target is reported like the CPU op") {
   const std::string want =
       "crossEntropy: expected class indices in [0, 2] or ignoreIndex (-100) for target but received 4 at [1, 0, 1]";
   OpCase fwd{Op::cross_entropy_forward, ops::cross_entropy_forward, {random_tensor(rng, DType::F32, {2, 3, 2, 3}), t},
-             {filled_tensor(DType::F32, {}, 0), filled_tensor(DType::F32, {2, 2, 3}, 0)}, {-100, 1}, 0, 0, ""};
+             {filled_tensor(DType::F32, {}, 0), filled_tensor(DType::F32, {2, 2, 3}, 0)}, flat(CrossEntropyParams{-100, Reduction::mean}), 0, 0, ""};
   EXPECT(cuda_error(fwd) == want, "got '", cuda_error(fwd), "'");
   OpCase bwd{Op::cross_entropy_backward, ops::cross_entropy_backward,
              {fwd.inputs[0], t, filled_tensor(DType::F32, {2, 2, 3}, 1), filled_tensor(DType::F32, {}, 1)},
-             {filled_tensor(DType::F32, {2, 3, 2, 3}, 0)}, {-100, 1}, 0, 0, ""};
+             {filled_tensor(DType::F32, {2, 3, 2, 3}, 0)}, flat(CrossEntropyParams{-100, Reduction::mean}), 0, 0, ""};
   EXPECT(cuda_error(bwd) == want, "got '", cuda_error(bwd), "'");
 }
 

@@ -20,7 +20,11 @@ namespace {
 
 // The shared shape plus what the CPU kernels read from it.
 struct ConvShape : Conv2dShape {
-  bool pointwise() const { return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0; }
+  // The output plane must be the input plane: a transposed conv's outputPadding makes it larger.
+  bool pointwise() const {
+    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0 &&
+           out_h == in_h && out_w == in_w;
+  }
   ConvGeometry geometry() const {
     return {in_per_group(), in_h,    in_w,       kernel_h,   kernel_w, stride_h, stride_w,
             pad_h,          pad_w,   dilation_h, dilation_w, out_h,    out_w,    in_c * in_plane()};

@@ -232,6 +232,10 @@ function away(n: number, lo = 0.5, hi = 1.5): Float64Array {
 function ints(n: number, high: number): Float64Array {
   return vals(n, 0, high).map(Math.floor);
 }
+/** A seeded integer in [lo, hi] (random shapes). */
+function pick(lo: number, hi: number): number {
+  return lo + Math.min(hi - lo, Math.floor(((randomArray(1, seed++)[0]! + 1) / 2) * (hi - lo + 1)));
+}
 const x = (shape: number[], values = vals(ref.numel(shape)), dtype?: AnyDType): Operand => ({ shape, values, dtype });
 const absOf = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, Math.abs);
 const ALL_DTYPES: readonly AnyDType[] = ['float32', 'float64', 'int32', 'uint8'];
@@ -562,7 +566,13 @@ const gemmCases: GemmCase[] = [
   { a: [4, 5, 19], b: [4, 19, 3], out: [5, 3], transA: 0, transB: 0, alpha: 1, beta: 0, biasKind: 0 },
   { a: [33, 300], b: [300, 40], out: [33, 40], transA: 0, transB: 0, alpha: 1, beta: 0, biasKind: 0 },
 ];
-cases('gemm', () => gemmCases.map((g) => {
+/** Random 2-D products with random transposes, alpha, beta and bias. */
+function randomGemm(): GemmCase {
+  const [m, n, k] = [pick(1, 40), pick(1, 40), pick(1, 70)];
+  const transA = pick(0, 1), transB = pick(0, 1);
+  return { a: transA ? [k, m] : [m, k], b: transB ? [n, k] : [k, n], out: [m, n], transA, transB, alpha: pick(1, 3) / 2, beta: pick(0, 1) / 2, biasKind: pick(0, 2) };
+}
+cases('gemm', () => [...gemmCases, ...Array.from({ length: 4 }, randomGemm)].map((g) => {
   const m = g.out[g.out.length - 2]!, n = g.out[g.out.length - 1]!;
   const params = [g.transA, g.transB, g.alpha, g.beta, g.biasKind];
   return {
@@ -596,6 +606,16 @@ const convCases: ConvCase[] = [
   conv({ inC: 16, outC: 16, kH: 3, kW: 3, inH: 9, inW: 7, padding: [1, 1], stride: [2, 2] }),
   conv({ inC: 16, outC: 16, kH: 3, kW: 3, inH: 9, inW: 9, padding: [2, 2], dilation: [2, 2] }),
 ];
+/** A random grouped, strided, padded, dilated convolution whose kernel fits. */
+function randomConv(): ConvCase {
+  const groups = pick(1, 3), kH = pick(1, 4), kW = pick(1, 4);
+  const dilation: [number, number] = [pick(1, 2), pick(1, 2)], stride: [number, number] = [pick(1, 2), pick(1, 2)];
+  const padding: [number, number] = [pick(0, Math.floor(kH / 2)), pick(0, Math.floor(kW / 2))];
+  const span = (k: number, d: number, p: number) => Math.max(1, d * (k - 1) + 1 - 2 * p);
+  return conv({ batch: pick(1, 3), inC: groups * pick(1, 3), outC: groups * pick(1, 3), kH, kW, stride, padding, dilation, groups,
+    inH: span(kH, dilation[0], padding[0]) + pick(0, 6), inW: span(kW, dilation[1], padding[1]) + pick(0, 9), bias: pick(0, 1) === 1 });
+}
+convCases.push(...Array.from({ length: 4 }, randomConv));
 /** Whether Winograd F(4×4, 3×3) may take the case in float32 (native/cpu/ops/conv_ops.cc's condition, from the shape). */
 const winogradShape = (c: ConvCase): boolean => c.groups === 1 && c.kH === 3 && c.kW === 3 && c.stride.every((s) => s === 1) &&
   c.dilation.every((d) => d === 1) && c.padding.every((p) => p <= 2) && !c.extra;
@@ -650,6 +670,11 @@ const dwCases: DwCase[] = [
   dw({ channels: 1, multiplier: 1, kH: 3, kW: 3, inH: 1, inW: 1, padding: [1, 1], batch: 1 }),
   dw({ channels: 8, multiplier: 1, kH: 3, kW: 3, inH: 14, inW: 40, padding: [1, 1], stride: [1, 2] }),
 ];
+/** Random depthwise convolutions (any channel multiplier, stride, padding, dilation). */
+dwCases.push(...Array.from({ length: 4 }, () => {
+  const r = randomConv();
+  return dw({ ...r, channels: pick(1, 5), multiplier: pick(1, 3) });
+}));
 const dwWShape = (c: DwCase) => [c.outC, 1, c.kH, c.kW];
 const dwParams = (c: DwCase) => [...c.stride, ...c.padding, ...c.dilation];
 cases('depthwise_conv2d_forward', () => dwCases.map((c) => ({

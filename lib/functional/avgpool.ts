@@ -52,12 +52,7 @@ export function avgPool2d(input: Tensor, options: AvgPool2dOptions): Tensor {
   const params = [kh, kw, sh, sw, ph, pw, countIncludePad ? 1 : 0, divisor ?? 0];
   const out = empty([n, c, oh, ow], input.dtype, input.device);
   runKernel('avg_pool2d_forward', [input], [out], params);
-  const inShape = input.shape;
-  return record('avgPool2d', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel('avg_pool2d_backward', [g], [dx], params);
-    return [dx];
-  });
+  return record('avgPool2d', out, [input], [], { inputShape: input.shape, params });
 }
 
 /**
@@ -77,10 +72,5 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | readonly [
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', filled, 1);
   const out = empty([n, c, oh, ow], input.dtype, input.device);
   runKernel('adaptive_avg_pool2d_forward', [input], [out]);
-  const inShape = input.shape;
-  return record('adaptiveAvgPool2d', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel('adaptive_avg_pool2d_backward', [g], [dx]);
-    return [dx];
-  });
+  return record('adaptiveAvgPool2d', out, [input], [], { inputShape: input.shape });
 }

@@ -21,7 +21,7 @@ function applyMask(op: string, input: Tensor, p: number, maskShape: Shape): Tens
   const mask = empty(maskShape, input.dtype, input.device);
   runKernel('fill_bernoulli', [], [mask], [1 - p, p === 1 ? 0 : 1 / (1 - p), ...nextRandom(mask.numel)]);
   const out = rawBinary('mul', input, mask);
-  const result = record(op, out, [input], (g, [m]) => [rawBinary('mul', g, m!)], [mask]);
+  const result = record('dropout', out, [input], [mask]);
   mask.dispose(); // the graph holds its own reference while backward needs it
   return result;
 }

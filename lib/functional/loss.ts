@@ -47,11 +47,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const loss = empty(reduction === 'none' ? targets.shape : [], logits.dtype, logits.device);
   const logSumExp = empty(targets.shape, logits.dtype, logits.device);
   runKernel('cross_entropy_forward', [logits, targets], [loss, logSumExp], [ignoreIndex, code]);
-  record(op, loss, [logits], (g, [x, t, lse]) => {
-    const dx = empty(x!.shape, x!.dtype, x!.device);
-    runKernel('cross_entropy_backward', [x!, t!, lse!, g], [dx], [ignoreIndex, code]);
-    return [dx];
-  }, [logits, targets, logSumExp]);
+  record('crossEntropy', loss, [logits], [logits, targets, logSumExp], { ignoreIndex, reduction: code });
   logSumExp.dispose();
   return loss;
 }

@@ -81,12 +81,7 @@ export function maxPool2d(input: Tensor, options: MaxPool2dOptions): { output: T
   const output = empty([n, c, outH, outW], input.dtype, input.device);
   const indices = empty([n, c, outH, outW], 'int32', input.device);
   runKernel('max_pool2d_forward', [input], [output, indices], [...kernel, ...stride, ...padding, ...dilation, ceilMode ? 1 : 0]);
-  const inShape = input.shape;
-  record(op, output, [input], (g, [idx]) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel('max_pool2d_backward', [g, idx!], [dx]);
-    return [dx];
-  }, [indices]);
+  record('maxPool2d', output, [input], [indices], { inputShape: input.shape });
   return { output, indices };
 }
 
@@ -128,10 +123,5 @@ export function maxUnpool2d(input: Tensor, indices: Tensor, options: MaxUnpool2d
   if (size[0]! < 1 || size[1]! < 1) throw invalidArg(op, 'input', 'a shape that unpools to a non-empty plane', `shape ${shapeStr(input.shape)}`);
   const output = empty([n, c, size[0]!, size[1]!], input.dtype, input.device);
   runKernel('max_unpool2d_forward', [input, indices], [output]);
-  const inShape = input.shape;
-  return record(op, output, [input], (g, [idx]) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel('max_unpool2d_backward', [g, idx!], [dx]);
-    return [dx];
-  }, [indices]);
+  return record('maxUnpool2d', output, [input], [indices], { inputShape: input.shape });
 }

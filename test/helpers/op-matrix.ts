@@ -110,7 +110,7 @@ export function roundTo(dtype: AnyDType, v: number): number {
 }
 
 /** An operand placed GUARD elements into a guarded storage on `device`. */
-class Placed {
+export class Placed {
   readonly whole: Tensor;
   readonly view: Tensor;
   readonly content: Typed;

@@ -82,9 +82,24 @@ describe('run files', () => {
 });
 
 describe('configuration', () => {
-  it('reproduces the keras-vgg preset', () => {
+  it('reproduces the keras-vgg preset: Keras init, raw pixels, Adam eps 1e-7', () => {
     const c = sc.train.resolveConfig({ preset: 'keras-vgg' });
-    expect(c).toMatchObject({ model: 'vgg', conv: 'regular', dataset: 'cifar10', batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, scheduler: 'none', hflip: false, contrast: 0, imageSize: 32 });
+    expect(c).toMatchObject({ model: 'vgg', conv: 'regular', dataset: 'cifar10', batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, eps: 1e-7, init: 'keras', pixels: 'raw', scheduler: 'none', hflip: false, contrast: 0, imageSize: 32 });
+    expect(sc.train.resolveConfig({})).toMatchObject({ eps: 1e-8, init: 'torch', pixels: 'unit' });
+    expect(() => sc.train.resolveConfig({ init: 'glorot' as never })).toThrow("--init 'glorot' is not one of: torch, keras");
+    expect(() => sc.train.resolveConfig({ pixels: 255 as never })).toThrow('--pixels 255 is not one of: unit, raw');
+  });
+
+  it('gives a zoo model with inputScale the scaled input (raw-pixel runs use 255)', () => {
+    sc.manualSeed(0);
+    const model = sc.models.vgg({ conv: 'dsc', inputScale: 255 });
+    const plain = sc.models.vgg({ conv: 'dsc' });
+    plain.loadStateDict(model.stateDict());
+    const x = sc.rand([2, 3, 32, 32]);
+    const scaled = sc.noGrad(() => model.eval().call(x).toArray());
+    const manual = sc.noGrad(() => plain.eval().call(x.mul(255)).toArray());
+    expect(Array.from(scaled)).toEqual(Array.from(manual));
+    expect(() => sc.models.vgg({ inputScale: 0 })).toThrow('VGG: expected a positive number for options.inputScale but received 0');
   });
 
   it('reproduces the segnet-article preset: StepLR(7, 0.7) for regular, no scheduler for DSC', () => {

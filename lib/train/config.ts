@@ -14,6 +14,8 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const SCHEDULERS = ['none', 'step', 'cosine'] as const;
 export const DEVICES = ['cpu', 'cuda'] as const;
 export const PRESETS = ['keras-vgg', 'segnet-article'] as const;
+export const INITS = ['torch', 'keras'] as const;
+export const PIXELS = ['unit', 'raw'] as const;
 
 export type ModelName = (typeof MODELS)[number];
 export type ConvKind = (typeof CONVS)[number];
@@ -31,6 +33,15 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   optimizer: (typeof OPTIMIZERS)[number];
+  /** Adam's epsilon (ignored by SGD): PyTorch's default 1e-8, Keras' 1e-7. */
+  eps: number;
+  /** Parameter initialisation: PyTorch's defaults or Keras' (glorot_uniform, zero biases). */
+  init: (typeof INITS)[number];
+  /**
+   * What the network sees: 'unit' — pixels in [0, 1]; 'raw' — 0–255, as Keras' CIFAR-10 VGG
+   * trained (the model multiplies its input by 255, so evaluation and inference match).
+   */
+  pixels: (typeof PIXELS)[number];
   /** SGD momentum (ignored by Adam). */
   momentum: number;
   weightDecay: number;
@@ -76,7 +87,11 @@ export function taskOf(dataset: DatasetName): Task {
  */
 export function presetValues(preset: (typeof PRESETS)[number], conv: ConvKind): TrainOptions {
   if (preset === 'keras-vgg')
-    return { model: 'vgg', dataset: 'cifar10', imageSize: 32, batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, scheduler: 'none', hflip: false, contrast: 0 };
+    // The Keras reference fits on cifar10.load_data()'s raw pixels, with Keras' initialisers and Adam's epsilon.
+    return {
+      model: 'vgg', dataset: 'cifar10', imageSize: 32, batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, eps: 1e-7,
+      init: 'keras', pixels: 'raw', scheduler: 'none', hflip: false, contrast: 0,
+    };
   return {
     model: 'segnet',
     dataset: 'pets',
@@ -121,7 +136,7 @@ export function flagName(option: keyof TrainConfig): string {
 }
 
 const OPTION_KEYS: readonly (keyof TrainConfig)[] = [
-  'preset', 'model', 'conv', 'dataset', 'dataDir', 'epochs', 'batchSize', 'lr', 'optimizer', 'momentum', 'weightDecay', 'scheduler',
+  'preset', 'model', 'conv', 'dataset', 'dataDir', 'epochs', 'batchSize', 'lr', 'optimizer', 'eps', 'init', 'pixels', 'momentum', 'weightDecay', 'scheduler',
   'stepSize', 'gamma', 'imageSize', 'limit', 'valLimit', 'hflip', 'contrast', 'seed', 'threads', 'device', 'maskSamples', 'out',
 ];
 
@@ -167,6 +182,9 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
     batchSize: integer(flagName('batchSize'), o.batchSize ?? 64, 1),
     lr: positive(flagName('lr'), o.lr ?? 1e-3),
     optimizer: oneOf(flagName('optimizer'), o.optimizer ?? 'adam', OPTIMIZERS),
+    eps: positive(flagName('eps'), o.eps ?? 1e-8),
+    init: oneOf(flagName('init'), o.init ?? 'torch', INITS),
+    pixels: oneOf(flagName('pixels'), o.pixels ?? 'unit', PIXELS),
     momentum: positive(flagName('momentum'), o.momentum ?? 0.9, { allowZero: true }),
     weightDecay: positive(flagName('weightDecay'), o.weightDecay ?? 0, { allowZero: true }),
     scheduler: oneOf(flagName('scheduler'), o.scheduler ?? 'none', SCHEDULERS),
@@ -183,6 +201,11 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
     maskSamples: integer(flagName('maskSamples'), o.maskSamples ?? 6, 1),
     out,
   };
+}
+
+/** The model's inputScale for a pixels setting. */
+export function inputScaleOf(pixels: TrainConfig['pixels']): number {
+  return pixels === 'raw' ? 255 : 1;
 }
 
 /** Options that may differ when resuming a run (everything else must match its config.json). */

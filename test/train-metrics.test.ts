@@ -108,6 +108,14 @@ describe('configuration', () => {
     expect(sc.train.resolveConfig({ preset: 'segnet-article', conv: 'dsc' }).scheduler).toBe('none');
   });
 
+  it('reproduces the unet-article training: 100 epochs, heavy augmentation, StepLR(25, 0.8)', () => {
+    expect(sc.train.resolveConfig({ preset: 'unet-article' })).toMatchObject({
+      model: 'unet', dataset: 'pets', imageSize: 128, epochs: 100, hflip: true, rotate: 15, channelDropout: 0.1, erase: 0.25, scheduler: 'step', stepSize: 25, gamma: 0.8,
+    });
+    expect(() => sc.train.resolveConfig({ erase: 1.5 })).toThrow('--erase expects a probability in [0, 1] but received 1.5');
+    expect(() => sc.train.resolveConfig({ channelDropout: -0.1 })).toThrow('--channel-dropout expects a probability in [0, 1] but received -0.1');
+  });
+
   it('lets explicit options override the preset', () => {
     const c = sc.train.resolveConfig({ preset: 'segnet-article', epochs: 2, imageSize: 64, scheduler: 'cosine' });
     expect(c).toMatchObject({ epochs: 2, imageSize: 64, scheduler: 'cosine', batchSize: 64 });
@@ -119,7 +127,7 @@ describe('configuration', () => {
     // @ts-expect-error an unknown dataset on purpose
     expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("--dataset 'mnist' is not one of: cifar10, pets");
     // @ts-expect-error an unknown preset on purpose
-    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article");
+    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article, unet-article");
     expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' })).toThrow(
       '--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets',
     );

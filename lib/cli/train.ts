@@ -101,7 +101,9 @@ segmentation) to the output directory.
 Presets: keras-vgg (CIFAR-10, batch 128, 10 epochs, Adam 1e-3 with eps 1e-7, no augmentation,
 Keras' initialisation and raw 0–255 pixels, as the Keras reference);
 segnet-article (Pets 128×128, batch 64, 20 epochs, Adam 1e-3, flip + contrast 0.3,
-StepLR(7, 0.7) for regular, none for DSC). Validation is on the test split.
+StepLR(7, 0.7) for regular, none for DSC); unet-article (UNet on Pets 128×128, batch 16,
+100 epochs, Adam 1e-3, flip + rotation 15° + channel dropout 0.1 + block erasing 0.25,
+StepLR(25, 0.8)). Validation is on the test split.
 
 Options:
 ${flagsHelp({ ...TRAIN_FLAGS, ...HELP_FLAG })}

@@ -50,7 +50,7 @@ export interface RunPlan {
  * Settings of runs whose config.json predates them: what those runs trained with, so a resume
  * keeps training the same way (a preset's newer values would otherwise fill them in).
  */
-const SETTINGS_BEFORE_THEY_WERE_RECORDED: Partial<TrainConfig> = { eps: 1e-8, init: 'torch', pixels: 'unit' };
+const SETTINGS_BEFORE_THEY_WERE_RECORDED: Partial<TrainConfig> = { eps: 1e-8, init: 'torch', pixels: 'unit', rotate: 0, channelDropout: 0, erase: 0 };
 
 const restartNote = (dir: string): string =>
   `${dir} holds a run that stopped before its first checkpoint: restarting it from the beginning`;

@@ -71,6 +71,22 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** @internal Sees every differentiable op as it runs, grad mode or not (ONNX export traces a forward's glue between layers with it). */
+export type OpObserver = (name: string, output: Tensor, inputs: readonly (Tensor | null)[]) => void;
+
+let opObserver: OpObserver | null = null;
+
+/** @internal Runs `fn` with `observer` told of every `record`ed op. */
+export function withOpObserver<T>(observer: OpObserver, fn: () => T): T {
+  const previous = opObserver;
+  opObserver = observer;
+  try {
+    return fn();
+  } finally {
+    opObserver = previous;
+  }
+}
+
 /** Whether a tensor takes part in autograd (a leaf with requiresGrad, or an op output of one). */
 function tracksGrad(t: Tensor | null): t is Tensor {
   return t !== null && (t.requiresGrad || t.gradFn !== null);
@@ -91,6 +107,7 @@ export function registerDerivatives(table: Derivatives): void {
  */
 export function record<K extends DerivativeName>(op: K, output: Tensor, inputs: readonly (Tensor | null)[], saved: readonly Tensor[],
   ...ctx: ContextOf<K> extends void ? [] : [ContextOf<K>]): Tensor {
+  opObserver?.(op, output, inputs);
   if (!gradEnabled || !inputs.some(tracksGrad)) return output;
   const rule = rules?.[op] as ((g: Tensor, s: readonly Tensor[], n: readonly boolean[], c: ContextOf<K> | undefined) => (Tensor | null)[]) | undefined;
   if (rule === undefined)

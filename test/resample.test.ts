@@ -2,15 +2,15 @@
  * interpolate (nearest, bilinear), avgPool2d and adaptiveAvgPool2d against naive float64
  * references written from PyTorch's formulas, forward and backward, on every ISA.
  *
- * Each op is linear in its input, so a reference lists for every output pixel the input
- * pixels it reads and their weights: the forward sums them, the backward scatters the
- * output gradient through the same list.
+ * Each op is linear in its input, so a reference (test/helpers/op-references.ts) lists for
+ * every output pixel the input pixels it reads and their weights: the forward sums them, the
+ * backward scatters the output gradient through the same list.
  */
 import { describe, expect, it } from 'vitest';
 import * as sc from '../dist/index.js';
 import { expectClose, gradcheck, randomArray } from './helpers/gradcheck.js';
-
-type Taps = (oh: number, ow: number) => [h: number, w: number, weight: number][];
+import { adaptiveAvgPoolMap, avgPoolMap, pooledSize, upsampleMap } from './helpers/op-references.js';
+import type { LinearMap } from './helpers/op-references.js';
 
 interface Reference {
   outShape: number[];
@@ -18,51 +18,8 @@ interface Reference {
   backward(g: Float64Array): Float64Array;
 }
 
-function linearReference(shape: number[], oh: number, ow: number, taps: Taps): Reference {
-  const [n, c, h, w] = shape as [number, number, number, number];
-  const table = Array.from({ length: oh * ow }, (_, i) => taps(Math.floor(i / ow), i % ow));
-  const planes = n * c;
-  return {
-    outShape: [n, c, oh, ow],
-    forward(x) {
-      const y = new Float64Array(planes * oh * ow);
-      for (let p = 0; p < planes; p++)
-        table.forEach((list, o) => {
-          for (const [hi, wi, wt] of list) y[p * oh * ow + o]! += wt * x[(p * h + hi) * w + wi]!;
-        });
-      return y;
-    },
-    backward(g) {
-      const dx = new Float64Array(planes * h * w);
-      for (let p = 0; p < planes; p++)
-        table.forEach((list, o) => {
-          for (const [hi, wi, wt] of list) dx[(p * h + hi) * w + wi]! += wt * g[p * oh * ow + o]!;
-        });
-      return dx;
-    },
-  };
-}
-
-const f32 = Math.fround;
-
-// PyTorch's nearest_idx: the scale and the product are single precision whatever the dtype.
-function nearestIndex(o: number, inSize: number, outSize: number, scaleFactor?: number): number {
-  if (outSize === inSize) return o;
-  if (outSize === 2 * inSize) return o >> 1;
-  const scale = scaleFactor !== undefined ? f32(1 / scaleFactor) : f32(f32(inSize) / f32(outSize));
-  return Math.min(Math.floor(f32(o * scale)), inSize - 1);
-}
-
-// PyTorch's area_pixel_compute_source_index + guard_index_and_lambda (linear, not cubic).
-function linearTaps(o: number, inSize: number, outSize: number, alignCorners: boolean, scaleFactor?: number): [number, number][] {
-  if (outSize === inSize) return [[o, 1]];
-  let real: number;
-  if (alignCorners) real = outSize > 1 ? ((inSize - 1) / (outSize - 1)) * o : 0;
-  else real = Math.max((scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize) * (o + 0.5) - 0.5, 0);
-  const i0 = Math.min(Math.floor(real), inSize - 1);
-  const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-  const l1 = Math.min(Math.max(real - i0, 0), 1);
-  return [[i0, 1 - l1], [i1, l1]];
+function linearReference(shape: number[], oh: number, ow: number, map: LinearMap): Reference {
+  return { outShape: [shape[0]!, shape[1]!, oh, ow], forward: (x) => map.apply(x).values, backward: (g) => map.transpose(g).values };
 }
 
 function interpolateReference(shape: number[], opts: sc.F.InterpolateOptions): Reference {
@@ -70,14 +27,10 @@ function interpolateReference(shape: number[], opts: sc.F.InterpolateOptions): R
   const sf = opts.scaleFactor === undefined ? undefined : typeof opts.scaleFactor === 'number' ? [opts.scaleFactor, opts.scaleFactor] : opts.scaleFactor;
   const size = opts.size === undefined ? undefined : typeof opts.size === 'number' ? [opts.size, opts.size] : opts.size;
   const [oh, ow] = size ?? [Math.floor(h * sf![0]!), Math.floor(w * sf![1]!)];
-  const [fh, fw] = sf !== undefined && !opts.recomputeScaleFactor ? sf : [undefined, undefined];
-  if (opts.mode === 'bilinear') {
-    const ac = opts.alignCorners ?? false;
-    return linearReference(shape, oh!, ow!, (y, x) =>
-      linearTaps(y, h, oh!, ac, fh).flatMap(([hi, wh]) => linearTaps(x, w, ow!, ac, fw).map(([wi, ww]): [number, number, number] => [hi, wi, wh * ww])),
-    );
-  }
-  return linearReference(shape, oh!, ow!, (y, x) => [[nearestIndex(y, h, oh!, fh), nearestIndex(x, w, ow!, fw), 1]]);
+  // The kernel's ratio params: 1 / scaleFactor, or 0 (from the sizes).
+  const ratio = sf !== undefined && !opts.recomputeScaleFactor ? sf.map((f) => 1 / f) : [0, 0];
+  const params = [opts.mode === 'bilinear' ? 1 : 0, opts.alignCorners ? 1 : 0, ...ratio];
+  return linearReference(shape, oh!, ow!, upsampleMap(shape, oh!, ow!, params));
 }
 
 interface PoolCase {
@@ -89,38 +42,14 @@ interface PoolCase {
   divisorOverride?: number;
 }
 
-// PyTorch's avg_pool2d CPU kernel: windows clipped to the padded input for the divisor
-// (count_include_pad), then to the input for the sum.
 function avgPoolReference(shape: number[], p: PoolCase): Reference {
-  const [h, w] = [shape[2]!, shape[3]!];
-  const outSize = (size: number, k: number, s: number, pad: number) => {
-    let o = Math.floor((size + 2 * pad - k + (p.ceilMode ? s - 1 : 0)) / s) + 1;
-    if (p.ceilMode && (o - 1) * s >= size + pad) o--;
-    return o;
-  };
-  const oh = outSize(h, p.kernel[0], p.stride[0], p.padding[0]);
-  const ow = outSize(w, p.kernel[1], p.stride[1], p.padding[1]);
-  return linearReference(shape, oh, ow, (y, x) => {
-    let h0 = y * p.stride[0] - p.padding[0], w0 = x * p.stride[1] - p.padding[1];
-    let h1 = Math.min(h0 + p.kernel[0], h + p.padding[0]), w1 = Math.min(w0 + p.kernel[1], w + p.padding[1]);
-    const padded = (h1 - h0) * (w1 - w0);
-    [h0, w0, h1, w1] = [Math.max(h0, 0), Math.max(w0, 0), Math.min(h1, h), Math.min(w1, w)];
-    const divisor = p.divisorOverride ?? (p.countIncludePad ? padded : (h1 - h0) * (w1 - w0));
-    const taps: [number, number, number][] = [];
-    for (let i = h0; i < h1; i++) for (let j = w0; j < w1; j++) taps.push([i, j, 1 / divisor]);
-    return taps;
-  });
+  const [oh, ow] = [0, 1].map((d) => pooledSize(shape[2 + d]!, p.kernel[d]!, p.stride[d]!, p.padding[d]!, 1, p.ceilMode));
+  const params = [...p.kernel, ...p.stride, ...p.padding, p.countIncludePad ? 1 : 0, p.divisorOverride ?? 0];
+  return linearReference(shape, oh!, ow!, avgPoolMap(shape, oh!, ow!, params));
 }
 
 function adaptiveReference(shape: number[], oh: number, ow: number): Reference {
-  const [h, w] = [shape[2]!, shape[3]!];
-  return linearReference(shape, oh, ow, (y, x) => {
-    const [h0, h1] = [Math.floor((y * h) / oh), Math.ceil(((y + 1) * h) / oh)];
-    const [w0, w1] = [Math.floor((x * w) / ow), Math.ceil(((x + 1) * w) / ow)];
-    const taps: [number, number, number][] = [];
-    for (let i = h0; i < h1; i++) for (let j = w0; j < w1; j++) taps.push([i, j, 1 / ((h1 - h0) * (w1 - w0))]);
-    return taps;
-  });
+  return linearReference(shape, oh, ow, adaptiveAvgPoolMap(shape, oh, ow));
 }
 
 /** Runs `op` forward and backward in every ISA and both dtypes and compares with `ref`. */

@@ -1,12 +1,14 @@
 /**
  * Reverse-mode autograd. Differentiable ops compute their output with native kernels and
- * then `record` a node holding a backward closure and the tensors it saved. `backward`
- * walks the nodes in reverse topological order, accumulates gradients of leaves into
- * `.grad`, and frees each node's saved tensors as soon as its backward has run.
+ * then `record` a node naming their backward rule (the table in ./derivatives.ts), the
+ * tensors it needs saved and its context. `backward` walks the nodes in reverse topological
+ * order, accumulates gradients of leaves into `.grad`, and frees each node's saved tensors
+ * as soon as its backward has run.
  */
 import { invalidArg, opError, shapeStr } from '../errors.js';
 import { empty, ones, runKernel, scope, Tensor, untracked } from '../tensor.js';
 import { ops } from '../ops.js';
+import type { ContextOf, DerivativeName, Derivatives } from './derivatives.js';
 
 /** Gradients for a node's inputs (null where an input needs none), from the output's gradient. */
 export type BackwardFn = (grad: Tensor, saved: readonly Tensor[], needsGrad: readonly boolean[]) => (Tensor | null)[];
@@ -91,19 +93,33 @@ function tracksGrad(t: Tensor | null): t is Tensor {
   return t !== null && (t.requiresGrad || t.gradFn !== null);
 }
 
+type AnyRule = (grad: Tensor, saved: readonly Tensor[], needsGrad: readonly boolean[], ctx: never) => (Tensor | null)[];
+let rules: Readonly<Record<string, AnyRule>> | null = null;
+
+/** Installs the backward rules (./derivatives.ts does on import). */
+export function registerDerivatives(table: Derivatives): void {
+  rules = table;
+}
+
 /**
  * Attaches a backward node to `output` when grad mode is on and some input tracks
- * gradients. `saved` tensors stay alive (as aliases owned by the node) until backward.
+ * gradients: its gradients come from the rule `op` of the derivatives table, given the
+ * `saved` tensors (kept alive, as aliases owned by the node, until backward) and `ctx`.
  */
-export function record(name: string, output: Tensor, inputs: readonly (Tensor | null)[], backward: BackwardFn, saved: readonly Tensor[] = []): Tensor {
-  opObserver?.(name, output, inputs);
+export function record<K extends DerivativeName>(op: K, output: Tensor, inputs: readonly (Tensor | null)[], saved: readonly Tensor[],
+  ...ctx: ContextOf<K> extends void ? [] : [ContextOf<K>]): Tensor {
+  opObserver?.(op, output, inputs);
   if (!gradEnabled || !inputs.some(tracksGrad)) return output;
+  const rule = rules?.[op] as ((g: Tensor, s: readonly Tensor[], n: readonly boolean[], c: ContextOf<K> | undefined) => (Tensor | null)[]) | undefined;
+  if (rule === undefined)
+    throw opError(op, 'no backward rule is registered (import sepconv itself, which loads lib/autograd/derivatives.js)');
+  const context = ctx[0];
   const edges: Edge[] = inputs.map((t) => {
     if (!tracksGrad(t)) return null;
     return t.gradFn !== null ? { node: t.gradFn } : { leaf: t };
   });
   const aliases = untracked(() => saved.map((t) => t.alias()));
-  output.gradFn = new GradNode(name, edges, backward, aliases, output.shape);
+  output.gradFn = new GradNode(op, edges, (g, s, needs) => rule(g, s, needs, context), aliases, output.shape);
   output.requiresGrad = true;
   return output;
 }

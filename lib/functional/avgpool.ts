@@ -53,12 +53,7 @@ export function avgPool2d(input: Tensor, options: AvgPool2dOptions): Tensor {
   const params = { kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw, countIncludePad, divisorOverride: divisor ?? 0 };
   const out = empty([n, c, oh, ow], input.dtype, input.device);
   runKernel(ops.avg_pool2d_forward, [input], [out], params);
-  const inShape = input.shape;
-  return record('avgPool2d', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel(ops.avg_pool2d_backward, [g], [dx], params);
-    return [dx];
-  });
+  return record('avgPool2d', out, [input], [], { inputShape: input.shape, params });
 }
 
 /**
@@ -78,10 +73,5 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | readonly [
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', filled, 1);
   const out = empty([n, c, oh, ow], input.dtype, input.device);
   runKernel(ops.adaptive_avg_pool2d_forward, [input], [out]);
-  const inShape = input.shape;
-  return record('adaptiveAvgPool2d', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel(ops.adaptive_avg_pool2d_backward, [g], [dx]);
-    return [dx];
-  });
+  return record('adaptiveAvgPool2d', out, [input], [], { inputShape: input.shape });
 }

@@ -22,12 +22,12 @@ function withSize(shape: Shape, dim: number, size: number): number[] {
 }
 
 /** Copies `length` entries along `dim` from `src` (from `srcStart`) into `dst` (from `dstStart`). */
-function narrowCopy(src: Tensor, dst: Tensor, dim: number, srcStart: number, dstStart: number, length: number): void {
+export function narrowCopy(src: Tensor, dst: Tensor, dim: number, srcStart: number, dstStart: number, length: number): void {
   if (length > 0) runKernel(ops.narrow_copy, [src], [dst], { dim, srcStart, dstStart, length });
 }
 
 /** A new tensor holding entries [start, start + length) of `x` along `dim` (not recorded). */
-function rawNarrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+export function rawNarrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const out = empty(withSize(x.shape, dim, length), x.dtype, x.device);
   narrowCopy(x, out, dim, start, 0, length);
   return out;
@@ -62,9 +62,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const out = empty(withSize(first.shape, d, total), first.dtype, first.device);
   tensors.forEach((t, i) => narrowCopy(t, out, d, 0, offsets[i]!, t.shape[d]!));
   const sizes = tensors.map((t) => t.shape[d]!);
-  return record('cat', out, tensors, (g, _saved, needs) =>
-    sizes.map((size, i) => (needs[i] ? rawNarrow(g, d, offsets[i]!, size) : null)),
-  );
+  return record('cat', out, tensors, [], { dim: d, offsets, sizes });
 }
 
 /**
@@ -85,13 +83,7 @@ export function narrow(input: Tensor, dim: number, start: number, length: number
   if (!Number.isInteger(length) || length < 0 || from + length > size)
     throw invalidArg('narrow', 'length', `an integer in [0, ${size - from}] (dim ${d} has ${size} entries from ${from})`, describe(length));
   const out = rawNarrow(input, d, from, length);
-  const inShape = input.shape;
-  return record('narrow', out, [input], (g) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel(ops.fill, [], [dx], { value: 0 });
-    narrowCopy(g, dx, d, 0, from, length);
-    return [dx];
-  });
+  return record('narrow', out, [input], [], { dim: d, start: from, length, inputShape: input.shape });
 }
 
 /**

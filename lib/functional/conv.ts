@@ -11,7 +11,7 @@ import { outputSize } from './output-size.js';
 import type { OpParams } from '../ops.js';
 import type { Shape } from '../tensor.js';
 import { depthwiseConv2d } from './depthwise.js';
-import { rawSumTo, reshape } from './elementwise.js';
+import { reshape } from './elementwise.js';
 import { expectFloatTensor, expectSameDevice, expectSameDtype, pair } from './validate.js';
 
 /** A size per spatial dim: one number for both, or [height, width]. */
@@ -30,7 +30,7 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 }
 
 /** The params every native conv op takes. */
-interface ConvParams {
+export interface ConvParams {
   stride: [number, number];
   padding: [number, number];
   dilation: [number, number];
@@ -102,11 +102,6 @@ function matchBatching(out: Tensor, input: Tensor): Tensor {
   return view;
 }
 
-/** The bias gradient: g [N, C, H, W] summed to [C]. */
-function perChannelSum(g: Tensor, channels: number): Tensor {
-  return rawSumTo(g, [1, channels, 1, 1]).alias([channels]);
-}
-
 export function rawConv2dForward(x: Tensor, weight: Tensor, bias: Tensor | null, outShape: Shape, p: ConvParams): Tensor {
   const y = empty(outShape, x.dtype, x.device);
   runKernel(ops.conv2d_forward, bias ? [x, weight, bias] : [x, weight], [y], nativeParams(p));
@@ -153,12 +148,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
     return matchBatching(out, input);
   }
   const y = rawConv2dForward(x, weight, bias, [x.shape[0]!, outChannels, oh, ow], p);
-  const xShape = x.shape, wShape = weight.shape;
-  const out = record(op, y, [x, weight, bias], (g, [sx, sw], needs) => [
-    needs[0] ? rawConv2dBackwardInput(g, sw!, null, xShape, p) : null,
-    needs[1] ? rawConv2dBackwardWeight(sx!, g, wShape, p) : null,
-    needs[2] ? perChannelSum(g, outChannels) : null,
-  ], [x, weight]);
+  const out = record('conv2d', y, [x, weight, bias], [x, weight], { ...p, inputShape: x.shape, weightShape: weight.shape, outChannels });
   if (x !== input) x.dispose();
   return matchBatching(out, input);
 }
@@ -190,12 +180,7 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias: Tensor | nu
   if (size[0]! < 1 || size[1]! < 1)
     throw invalidArg(op, 'padding', `at most what leaves a non-empty output (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)})`, `[${p.padding.join(', ')}] (output ${size.join(' x ')})`);
   const y = rawConv2dBackwardInput(x, weight, bias, [x.shape[0]!, outChannels, size[0]!, size[1]!], p);
-  const xShape = x.shape, wShape = weight.shape;
-  const out = record(op, y, [x, weight, bias], (g, [sx, sw], needs) => [
-    needs[0] ? rawConv2dForward(g, sw!, null, xShape, p) : null,
-    needs[1] ? rawConv2dBackwardWeight(g, sx!, wShape, p) : null,
-    needs[2] ? perChannelSum(g, outChannels) : null,
-  ], [x, weight]);
+  const out = record('convTranspose2d', y, [x, weight, bias], [x, weight], { ...p, inputShape: x.shape, weightShape: weight.shape, outChannels });
   if (x !== input) x.dispose();
   return matchBatching(out, input);
 }

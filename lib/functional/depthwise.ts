@@ -73,21 +73,5 @@ export function depthwiseConv2d(input: Tensor, weight: Tensor, bias: Tensor | nu
   const params = { strideH, strideW, padH, padW, dilationH, dilationW };
   const out = empty([n, outChannels, outH, outW], input.dtype, input.device);
   runKernel(ops.depthwise_conv2d_forward, bias === null ? [input, weight] : [input, weight, bias], [out], params);
-  return record(OP, out, [input, weight, bias], (grad, [x, w], needs) => {
-    let dx: Tensor | null = null;
-    if (needs[0]) {
-      dx = empty(x!.shape, x!.dtype, x!.device);
-      runKernel(ops.depthwise_conv2d_backward_input, [grad, w!], [dx], params);
-    }
-    let dw: Tensor | null = null;
-    let db: Tensor | null = null;
-    if (needs[1]) {
-      dw = empty(w!.shape, w!.dtype, w!.device);
-      db = needs[2] ? empty([outChannels], w!.dtype, w!.device) : null;
-      runKernel(ops.depthwise_conv2d_backward_weight, [x!, grad], db === null ? [dw] : [dw, db], params);
-    } else if (needs[2]) {
-      db = rawSumTo(grad, [1, outChannels, 1, 1]).alias([outChannels]);
-    }
-    return [dx, dw, db];
-  }, [input, weight]);
+  return record('depthwiseConv2d', out, [input, weight, bias], [input, weight], { params, outChannels });
 }

@@ -23,7 +23,7 @@ function applyMask(op: string, input: Tensor, p: number, maskShape: Shape): Tens
   const [seed, counter] = nextRandom(mask.numel);
   runKernel(ops.fill_bernoulli, [], [mask], { keepProb: 1 - p, scale: p === 1 ? 0 : 1 / (1 - p), seed, counter });
   const out = rawBinary('mul', input, mask);
-  const result = record(op, out, [input], (g, [m]) => [rawBinary('mul', g, m!)], [mask]);
+  const result = record('dropout', out, [input], [mask]);
   mask.dispose(); // the graph holds its own reference while backward needs it
   return result;
 }

@@ -66,51 +66,14 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') {
     const v = b;
     const [alpha, beta] = op === 'add' ? [1, v] : op === 'sub' ? [1, -v] : op === 'mul' ? [v, 0] : [1 / v, 0];
-    const out = rawAffine(a, alpha, beta);
-    return record(op, out, [a], (g) => [alpha === 1 ? g : rawAffine(g, alpha, 0)]);
+    return record('affine', rawAffine(a, alpha, beta), [a], [], { alpha });
   }
   expectFloatTensor(op, 'other', b);
   expectSameDtype(op, 'other', b, a, 'input');
   expectSameDevice(op, 'other', b, a, 'input');
-  const out = rawBinary(op, a, b);
-  const aShape = a.shape, bShape = b.shape;
-  switch (op) {
-    case 'add':
-      return record(op, out, [a, b], (g, _s, needs) => [needs[0] ? rawSumTo(g, aShape) : null, needs[1] ? rawSumTo(g, bShape) : null]);
-    case 'sub':
-      return record(op, out, [a, b], (g, _s, needs) => [
-        needs[0] ? rawSumTo(g, aShape) : null,
-        needs[1] ? negatedSumTo(g, bShape) : null,
-      ]);
-    case 'mul':
-      return record(op, out, [a, b], (g, [sa, sb], needs) => [
-        needs[0] ? productSumTo(g, sb!, aShape) : null,
-        needs[1] ? productSumTo(g, sa!, bShape) : null,
-      ], [a, b]);
-    case 'div':
-      return record(op, out, [a, b], (g, [sa, sb], needs) => {
-        const ga = needs[0] ? quotientSumTo(g, sb!, aShape) : null;
-        let gb: Tensor | null = null;
-        if (needs[1]) {
-          // d(a/b)/db = -a/b^2
-          const t = rawBinary('mul', g, sa!);
-          const b2 = rawBinary('mul', sb!, sb!);
-          const q = rawBinary('div', t, b2);
-          gb = negatedSumTo(q, bShape);
-        }
-        return [ga, gb];
-      }, [a, b]);
-  }
-}
-
-function negatedSumTo(g: Tensor, shape: Shape): Tensor {
-  return rawAffine(rawSumTo(g, shape), -1, 0);
-}
-function productSumTo(g: Tensor, other: Tensor, shape: Shape): Tensor {
-  return rawSumTo(rawBinary('mul', g, other), shape);
-}
-function quotientSumTo(g: Tensor, other: Tensor, shape: Shape): Tensor {
-  return rawSumTo(rawBinary('div', g, other), shape);
+  // add and sub need only the shapes; mul and div also the operands.
+  const saved = op === 'mul' || op === 'div' ? [a, b] : [];
+  return record(op, rawBinary(op, a, b), [a, b], saved, { aShape: a.shape, bShape: b.shape });
 }
 
 /** input + other (broadcasting). */
@@ -153,8 +116,7 @@ export function sum(input: Tensor, dim?: number | readonly number[], keepDim = f
   runKernel(ops.sum_to, [input], [reduced]);
   const out = keepDim ? reduced : reduced.alias(finalShape);
   if (out !== reduced) reduced.dispose();
-  const inShape = input.shape;
-  return record('sum', out, [input], (g) => [expandTo(g, kept, inShape)]);
+  return record('sum', out, [input], [], { kept, inputShape: input.shape });
 }
 
 /** Mean over `dim` (all dims when omitted). */
@@ -163,17 +125,6 @@ export function mean(input: Tensor, dim?: number | readonly number[], keepDim = 
   const dims = reductionDims('mean', input, dim);
   const count = dims.reduce((n, d) => n * input.shape[d]!, 1);
   return mul(sum(input, dims, keepDim), 1 / count);
-}
-
-/** Broadcasts `g` (viewed with keep-dims shape `kept`) back to `shape`. */
-function expandTo(g: Tensor, kept: Shape, shape: Shape): Tensor {
-  const gv = g.alias(kept);
-  const zeros = empty(shape, g.dtype, g.device);
-  runKernel(ops.fill, [], [zeros], { value: 0 });
-  const out = rawBinary('add', zeros, gv);
-  zeros.dispose();
-  gv.dispose();
-  return out;
 }
 
 /** Resolves one -1 in `shape` against `numel`. */
@@ -194,17 +145,14 @@ export function toDevice(input: Tensor, device: Device): Tensor {
   if (device !== 'cpu' && device !== 'cuda') throw invalidArg('to', 'device', "'cpu' or 'cuda'", describe(device));
   if (input.device === device) return input;
   if (device === 'cuda') requireCuda(`to('cuda')`);
-  const from = input.device;
-  return record('to', transferCopy(input, device), [input], (g) => [transferCopy(g, from)]);
+  return record('to', transferCopy(input, device), [input], [], { from: input.device });
 }
 
 /** A view with another shape (same elements, same order); one dim may be -1. */
 export function reshape(input: Tensor, shape: readonly number[]): Tensor {
   if (!(input instanceof Tensor)) throw invalidArg('reshape', 'input', 'a Tensor', describe(input));
   const resolved = resolveShape('reshape', shape, input.numel, input.shape);
-  const out = input.alias(resolved);
-  const inShape = input.shape;
-  return record('reshape', out, [input], (g) => [g.alias(inShape)]);
+  return record('reshape', input.alias(resolved), [input], [], { inputShape: input.shape });
 }
 
 /** Flattens dims startDim..endDim into one (PyTorch's torch.flatten). */
@@ -224,9 +172,5 @@ export function relu(input: Tensor): Tensor {
   runKernel(ops.relu_forward, [input], [out]);
   // Saves its output, not its input: out > 0 exactly where input > 0, and the next layer
   // usually saves the same tensor, so the pre-activation can be freed.
-  return record('relu', out, [input], (g, [y]) => {
-    const dx = empty(y!.shape, y!.dtype, y!.device);
-    runKernel(ops.relu_backward, [y!, g], [dx]);
-    return [dx];
-  }, [out]);
+  return record('relu', out, [input], [out]);
 }

@@ -1,4 +1,6 @@
 /** The functional API (`sc.F`): differentiable ops with PyTorch's names and argument order. */
+// Their backward rules, registered with the autograd engine on import.
+import '../autograd/derivatives.js';
 export { add, sub, mul, div, neg, sum, mean, reshape, flatten, relu, broadcastShapes } from './elementwise.js';
 export { maxPool2d, maxUnpool2d } from './pool.js';
 export type { MaxPool2dOptions, MaxUnpool2dOptions } from './pool.js';

@@ -7,7 +7,6 @@ import { invalidArg, shapeStr } from '../errors.js';
 import { empty, runKernel, Tensor } from '../tensor.js';
 import { ops } from '../ops.js';
 import type { Shape } from '../tensor.js';
-import { rawSumTo } from './elementwise.js';
 import { expectFloatTensor, expectSameDevice, expectSameDtype } from './validate.js';
 
 
@@ -42,7 +41,7 @@ export function gemmInto(out: Tensor, a: Tensor, b: Tensor, opts: GemmOptions & 
 }
 
 /** `t` viewed with another shape (same elements), or `t` itself when the shape is the same. */
-function viewAs(t: Tensor, shape: Shape): Tensor {
+export function viewAs(t: Tensor, shape: Shape): Tensor {
   return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : t.alias(shape);
 }
 
@@ -71,19 +70,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (batchA !== batchB && batchA !== 1 && batchB !== 1)
     throw invalidArg(op, 'other', `a batch of ${batchA} or 1 (to broadcast with input ${shapeStr(a.shape)})`, `shape ${shapeStr(b.shape)}`);
   const outShape = a.ndim === 3 || b.ndim === 3 ? [Math.max(batchA, batchB), m, n] : [m, n];
-  const out = rawGemm(a, b, outShape);
-  const aShape = a.shape, bShape = b.shape;
-  return record(op, out, [a, b], (g, [sa, sb], needs) => [
-    needs[0] ? gradOfBatched(g, sb!, aShape, { transB: true }) : null,
-    needs[1] ? gradOfBatched(sa!, g, bShape, { transA: true }) : null,
-  ], [a, b]);
-}
-
-/** One operand's gradient, summed over the batch entries it was shared by. */
-function gradOfBatched(x: Tensor, y: Tensor, shape: Shape, opts: GemmOptions): Tensor {
-  const sharedBatch = shape.length === 3 && shape[0] === 1 && (x.ndim === 3 || y.ndim === 3);
-  const grad = rawGemm(x, y, sharedBatch ? shape.slice(1) : shape, opts);
-  return viewAs(grad, shape);
+  return record('matmul', rawGemm(a, b, outShape), [a, b], [a, b], { aShape: a.shape, bShape: b.shape });
 }
 
 /**
@@ -118,12 +105,5 @@ export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null
   const outShape = [...input.shape.slice(0, -1), outFeatures];
   const out = viewAs(out2, outShape);
   if (out !== out2) out2.dispose();
-  const inShape = input.shape;
-  return record(op, out, [input, weight, bias], (g, [x, w], needs) => {
-    const g2 = viewAs(g, [rows, outFeatures]);
-    const dx = needs[0] ? viewAs(rawGemm(g2, w!, [rows, inFeatures]), inShape) : null;
-    const dw = needs[1] ? rawGemm(g2, viewAs(x!, [rows, inFeatures]), [outFeatures, inFeatures], { transA: true }) : null;
-    const db = needs[2] ? rawSumTo(g2, [outFeatures]) : null;
-    return [dx, dw, db];
-  }, [input, weight]);
+  return record('linear', out, [input, weight, bias], [input, weight], { rows, inFeatures, outFeatures, inputShape: input.shape });
 }

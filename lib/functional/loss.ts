@@ -47,11 +47,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const loss = empty(reduction === 'none' ? targets.shape : [], logits.dtype, logits.device);
   const logSumExp = empty(targets.shape, logits.dtype, logits.device);
   runKernel(ops.cross_entropy_forward, [logits, targets], [loss, logSumExp], { ignoreIndex, reduction });
-  record(op, loss, [logits], (g, [x, t, lse]) => {
-    const dx = empty(x!.shape, x!.dtype, x!.device);
-    runKernel(ops.cross_entropy_backward, [x!, t!, lse!, g], [dx], { ignoreIndex, reduction });
-    return [dx];
-  }, [logits, targets, logSumExp]);
+  record('crossEntropy', loss, [logits], [logits, targets, logSumExp], { ignoreIndex, reduction });
   logSumExp.dispose();
   return loss;
 }

@@ -80,16 +80,7 @@ export function batchNorm2d(
   const inputs = [input, ...(affine ? [gamma!, beta!] : []), ...(mean ? [mean, variance!] : [])];
   runKernel(ops.batch_norm_forward, inputs, [y, saveMean, saveInvstd], { training, momentum, eps, affine, running: mean !== null });
   const saved = [input, saveMean, saveInvstd, ...(affine ? [gamma!] : [])];
-  record(op, y, [input, weight, bias], (g, [x, m, invstd, wt], needs) => {
-    const needDx = needs[0]!;
-    const needParams = needs[1]! || needs[2]!;
-    const dx = needDx ? empty(x!.shape, x!.dtype, x!.device) : null;
-    const dWeight = needParams ? empty([c], x!.dtype, x!.device) : null;
-    const dBias = needParams ? empty([c], x!.dtype, x!.device) : null;
-    const outputs = [dx, dWeight, dBias].filter((t): t is Tensor => t !== null);
-    runKernel(ops.batch_norm_backward, [x!, g, m!, invstd!, ...(wt ? [wt] : [])], outputs, { training, affine: wt !== undefined, needDx, needDparams: needParams });
-    return [dx, needs[1] ? dWeight : null, needs[2] ? dBias : null];
-  }, saved);
+  record('batchNorm2d', y, [input, weight, bias], saved, { training, channels: c });
   saveMean.dispose();
   saveInvstd.dispose();
   if (gamma !== weight) gamma?.dispose();

@@ -78,12 +78,7 @@ export function maxPool2d(input: Tensor, options: MaxPool2dOptions): { output: T
   runKernel(ops.max_pool2d_forward, [input], [output, indices], {
     kernelH: kernel[0], kernelW: kernel[1], strideH: stride[0], strideW: stride[1], padH: padding[0], padW: padding[1], dilationH: dilation[0], dilationW: dilation[1], ceilMode,
   });
-  const inShape = input.shape;
-  record(op, output, [input], (g, [idx]) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel(ops.max_pool2d_backward, [g, idx!], [dx]);
-    return [dx];
-  }, [indices]);
+  record('maxPool2d', output, [input], [indices], { inputShape: input.shape });
   return { output, indices };
 }
 
@@ -125,10 +120,5 @@ export function maxUnpool2d(input: Tensor, indices: Tensor, options: MaxUnpool2d
   if (size[0]! < 1 || size[1]! < 1) throw invalidArg(op, 'input', 'a shape that unpools to a non-empty plane', `shape ${shapeStr(input.shape)}`);
   const output = empty([n, c, size[0]!, size[1]!], input.dtype, input.device);
   runKernel(ops.max_unpool2d_forward, [input, indices], [output]);
-  const inShape = input.shape;
-  return record(op, output, [input], (g, [idx]) => {
-    const dx = empty(inShape, g.dtype, g.device);
-    runKernel(ops.max_unpool2d_backward, [g, idx!], [dx]);
-    return [dx];
-  }, [indices]);
+  return record('maxUnpool2d', output, [input], [indices], { inputShape: input.shape });
 }

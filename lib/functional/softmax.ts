@@ -13,16 +13,12 @@ function resolveDim(op: string, input: Tensor, dim: unknown): number {
   return dim < 0 ? dim + n : dim;
 }
 
-function softmaxOp(op: string, log: boolean, input: Tensor, dim: number): Tensor {
+function softmaxOp(op: 'softmax' | 'logSoftmax', log: boolean, input: Tensor, dim: number): Tensor {
   expectFloatTensor(op, 'input', input);
   const d = resolveDim(op, input, dim);
   const out = empty(input.shape, input.dtype, input.device);
   runKernel(ops.softmax_forward, [input], [out], { dim: d, log });
-  return record(op, out, [input], (g, [y]) => {
-    const dx = empty(y!.shape, y!.dtype, y!.device);
-    runKernel(ops.softmax_backward, [y!, g], [dx], { dim: d, log });
-    return [dx];
-  }, [out]);
+  return record(op, out, [input], [out], { dim: d });
 }
 
 /**

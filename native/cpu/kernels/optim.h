@@ -15,6 +15,8 @@ struct SgdHyper {
 template <class T>
 struct AdamHyper {
   T lr, beta1, beta2, eps, weight_decay;
+  // 1 - beta in double, then rounded: 1 - float(0.999) is off by 1.3e-5 relative.
+  T one_minus_beta1, one_minus_beta2;
   bool decoupled_weight_decay;  // AdamW: param *= 1 - lr*wd; Adam: grad += wd*param
   T step_size;                  // lr / (1 - beta1^step)
   T inv_sqrt_bias_correction2;  // 1 / sqrt(1 - beta2^step)

@@ -41,7 +41,7 @@ void adam_run(typename V::Elem* param, const typename V::Elem* grad, typename V:
   const T one = T(1);
   const V coupled_wd = V::set1(h.decoupled_weight_decay ? T(0) : h.weight_decay);
   const V param_scale = V::set1(h.decoupled_weight_decay ? one - h.lr * h.weight_decay : one);
-  const V b1 = V::set1(h.beta1), b2 = V::set1(h.beta2), c1 = V::set1(one - h.beta1), c2 = V::set1(one - h.beta2);
+  const V b1 = V::set1(h.beta1), b2 = V::set1(h.beta2), c1 = V::set1(h.one_minus_beta1), c2 = V::set1(h.one_minus_beta2);
   const V inv_bc2 = V::set1(h.inv_sqrt_bias_correction2), eps = V::set1(h.eps), step = V::set1(-h.step_size);
   for (size_t i = 0; i < n; i += W) {
     const int r = n - i < size_t(W) ? int(n - i) : W;

@@ -28,7 +28,8 @@ void adam_step(const OpCall& c) {
     using T = decltype(zero);
     const auto& k = kernels_for<T>(c.ctx.isa).optim;
     const AdamHyper<T> h{T(ap.lr),           T(ap.beta1),        T(ap.beta2),
-                         T(ap.eps),          T(ap.weight_decay), ap.decoupled,
+                         T(ap.eps),          T(ap.weight_decay), T(1 - ap.beta1),
+                         T(1 - ap.beta2),    ap.decoupled,
                          T(ap.step_size),    T(ap.inv_sqrt_bias_correction2)};
     T* p = param.ptr<T>();
     const T* g = c.in(1).ptr<T>();

@@ -226,7 +226,8 @@ GemmPlan plan(const GemmArgs<T>& g) {
   const int64_t tile = p.big_tiles ? 128 : 64;
   const int64_t blocks = ((g.m + tile - 1) / tile) * ((g.n + tile - 1) / tile) * entries;
   const int64_t k_work = (g.sum_batch ? g.batch : 1) * ((g.k + kBK - 1) / kBK);
-  if (entries == 1 && blocks < kTargetBlocks)
+  // blocks is 0 for an empty product (m or n is 0): nothing to split.
+  if (entries == 1 && blocks > 0 && blocks < kTargetBlocks)
     p.splits = int(std::max<int64_t>(1, std::min({(kTargetBlocks + blocks - 1) / blocks, k_work / kMinSliceTiles,
                                                   int64_t(kMaxSplits)})));
   return p;

@@ -35,6 +35,7 @@ __global__ void sgd_kernel(T* param, const T* grad, T* buffer, int64_t n, SgdArg
 template <class T>
 struct AdamArgs {
   T lr, beta1, beta2, eps, weight_decay, step_size, inv_sqrt_bias_correction2;
+  T one_minus_beta1, one_minus_beta2;  // in double, then rounded (1 - float(0.999) is off by 1.3e-5)
   bool decoupled;
 };
 
@@ -47,8 +48,8 @@ __global__ void adam_kernel(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, 
     T p = param[i];
     const T g = p * coupled_wd + grad[i];
     p = p * param_scale;
-    const T m = exp_avg[i] * h.beta1 + g * (T(1) - h.beta1);
-    T v = exp_avg_sq[i] * h.beta2 + g * g * (T(1) - h.beta2);
+    const T m = exp_avg[i] * h.beta1 + g * h.one_minus_beta1;
+    T v = exp_avg_sq[i] * h.beta2 + g * g * h.one_minus_beta2;
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
     if (max_exp_avg_sq) {
@@ -84,7 +85,8 @@ void adam_step(const OpCall& c) {
     if (n == 0) return;
     const AdamArgs<T> h{T(ap.lr),           T(ap.beta1),     T(ap.beta2),
                         T(ap.eps),          T(ap.weight_decay), T(ap.step_size),
-                        T(ap.inv_sqrt_bias_correction2), ap.decoupled};
+                        T(ap.inv_sqrt_bias_correction2), T(1 - ap.beta1),
+                        T(1 - ap.beta2),    ap.decoupled};
     launch("adam_step", adam_kernel<T>, blocks_for(n, kThreads), kThreads, param.ptr<T>(), c.in(1).ptr<T>(),
            c.in(2).ptr<T>(), c.in(3).ptr<T>(), ap.amsgrad ? c.in(4).ptr<T>() : static_cast<T*>(nullptr), n, h);
   });

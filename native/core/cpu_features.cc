@@ -53,7 +53,7 @@ CpuFeatures detect() {
              avx512vl = b & (1u << 31);
   f.avx2_fma = ymm_state && avx2 && fma;
   f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;
-#elif defined(__aarch64__) && defined(SEPCONV_HAVE_NEON)
+#elif (defined(__aarch64__) || defined(_M_ARM64)) && defined(SEPCONV_HAVE_NEON)
 #if defined(__linux__)
   f.neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
 #else

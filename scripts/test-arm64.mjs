@@ -110,4 +110,6 @@ run(emulated[0], [...emulated.slice(1), '--input-type=module', '-e',
   "const sc = await import('./dist/index.js'); const b = sc.backend(); console.log('test:arm64: backend', JSON.stringify({ isa: b.isa, supportedIsas: b.supportedIsas, threads: b.threads })); if (b.isa !== 'neon') process.exit(1);"],
   { cwd: stage, env });
 const namePattern = `^(?!.*(${tooSlowEmulated.join('|')}))`;
-run(emulated[0], [...emulated.slice(1), 'node_modules/vitest/vitest.mjs', 'run', '--pool=threads', '-t', namePattern, ...tests], { cwd: stage, env });
+// Emulation runs 10-30× slower than native: per-test timeouts to match.
+const vitestArgs = ['run', '--pool=threads', '--testTimeout=900000', '--hookTimeout=900000', '-t', namePattern, ...tests];
+run(emulated[0], [...emulated.slice(1), 'node_modules/vitest/vitest.mjs', ...vitestArgs], { cwd: stage, env });

@@ -1,7 +1,7 @@
 {
   # The default CPU addon. Numeric kernels are compiled once per ISA in their own static
-  # libraries with their own flags (files named *_avx512.cc / *_avx2.cc) and picked at load
-  # time from CPUID; the addon itself is built for baseline x86-64 / arm64 so prebuilt
+  # libraries with their own flags (files named *_avx512.cc / *_avx2.cc / *_neon.cc) and picked at load
+  # time from CPUID (x64) or HWCAP (arm64, *_neon.cc); the addon itself is built for baseline x86-64 / arm64 so prebuilt
   # binaries run anywhere. Source lists come from scripts/list-sources.mjs.
   "target_defaults": {
     "cflags!": ["-fno-exceptions"],
@@ -29,6 +29,10 @@
         ["target_arch=='x64'", {
           "dependencies": ["sepconv_isa_avx512", "sepconv_isa_avx2"],
           "defines": ["SEPCONV_HAVE_X86_ISAS"]
+        }],
+        ["target_arch=='arm64'", {
+          "dependencies": ["sepconv_isa_neon"],
+          "defines": ["SEPCONV_HAVE_NEON"]
         }]
       ]
     }
@@ -51,6 +55,17 @@
           "sources": ["<!@(node scripts/list-sources.mjs avx2)"],
           "cflags": ["-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx2", "-mfma"] }
+        }
+      ]
+    }],
+    ["target_arch=='arm64'", {
+      "targets": [
+        {
+          # Advanced SIMD is part of baseline AArch64 (GCC and Apple Clang alike): no extra
+          # flags (and no -mfpu, which only 32-bit ARM has).
+          "target_name": "sepconv_isa_neon",
+          "type": "static_library",
+          "sources": ["<!@(node scripts/list-sources.mjs neon)"]
         }
       ]
     }]

@@ -84,6 +84,7 @@ function load(): NativeAddon {
   try {
     return nodeGypBuild(packageRoot) as NativeAddon;
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_SEPCONV_ISA') throw err;  // SEPCONV_ISA names a path this CPU lacks
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
       `sepconv: could not load the native addon (${reason}). Run \`npm rebuild sepconv\` ` +

@@ -252,7 +252,7 @@ Napi::Value Backend(const Napi::CallbackInfo& info) {
   }
   auto isas = Napi::Array::New(env);
   uint32_t n = 0;
-  for (Isa isa : {Isa::AVX512, Isa::AVX2, Isa::SCALAR})
+  for (Isa isa : kAllIsas)
     if (isa_supported(isa)) isas.Set(n++, isa_name(isa));
   o.Set("supportedIsas", isas);
   return o;
@@ -262,10 +262,7 @@ Napi::Value Backend(const Napi::CallbackInfo& info) {
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const std::string name = info[0].As<Napi::String>().Utf8Value();
-    Isa isa;
-    SEPCONV_CHECK(parse_isa(name, &isa), "setIsa: '", name, "' is not one of avx512, avx2, scalar");
-    SEPCONV_CHECK(isa_supported(isa), "setIsa: '", name, "' is not supported by this CPU or build");
-    data_of(info.Env()).isa = isa;
+    data_of(info.Env()).isa = require_isa(name, "setIsa");
     return info.Env().Undefined();
   });
 }
@@ -399,7 +396,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     d->isa = default_isa();
   } catch (const std::exception& e) {
     delete d;
-    throw Napi::Error::New(env, std::string("sepconv: ") + e.what());
+    // A configuration error, not a broken binary: the loader passes it on unwrapped.
+    Napi::Error err = Napi::Error::New(env, std::string("sepconv: ") + e.what());
+    err.Set("code", "ERR_SEPCONV_ISA");
+    throw err;
   }
   d->cpu_allocator = std::make_shared<CachingAllocator>(cache_limit_bytes());
   d->pool = std::make_unique<ThreadPool>(ThreadPool::default_threads());

@@ -7,6 +7,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 namespace sepconv {
 
@@ -14,13 +18,14 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::AVX512: return "avx512";
     case Isa::AVX2: return "avx2";
+    case Isa::NEON: return "neon";
     case Isa::SCALAR: return "scalar";
   }
   return "unknown";
 }
 
 bool parse_isa(const std::string& name, Isa* out) {
-  for (Isa isa : {Isa::AVX512, Isa::AVX2, Isa::SCALAR}) {
+  for (Isa isa : kAllIsas) {
     if (name == isa_name(isa)) {
       *out = isa;
       return true;
@@ -48,6 +53,12 @@ CpuFeatures detect() {
              avx512vl = b & (1u << 31);
   f.avx2_fma = ymm_state && avx2 && fma;
   f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;
+#elif (defined(__aarch64__) || defined(_M_ARM64)) && defined(SEPCONV_HAVE_NEON)
+#if defined(__linux__)
+  f.neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#else
+  f.neon = true;  // Apple (and Windows) arm64 CPUs all have Advanced SIMD
+#endif
 #endif
   return f;
 }
@@ -62,21 +73,37 @@ bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::AVX512: return cpu_features().avx512;
     case Isa::AVX2: return cpu_features().avx2_fma;
+    case Isa::NEON: return cpu_features().neon;
     case Isa::SCALAR: return true;
   }
   return false;
 }
 
+namespace {
+std::string isa_list(bool supported_only) {
+  std::string list;
+  for (Isa isa : kAllIsas)
+    if (!supported_only || isa_supported(isa)) list += (list.empty() ? "" : ", ") + std::string(isa_name(isa));
+  return list;
+}
+}  // namespace
+
+std::string supported_isas() { return isa_list(true); }
+
+Isa require_isa(const std::string& name, const char* who) {
+  Isa isa;
+  if (!parse_isa(name, &isa))
+    fail(who, ": '", name, "' is not an ISA sepconv knows (", isa_list(false), "); this machine supports ",
+         supported_isas());
+  if (!isa_supported(isa))
+    fail(who, ": '", name, "' cannot run on this CPU (or is not in this build); this machine supports ", supported_isas());
+  return isa;
+}
+
 Isa default_isa() {
-  if (const char* env = std::getenv("SEPCONV_ISA")) {
-    Isa isa;
-    if (!parse_isa(env, &isa)) fail("SEPCONV_ISA='", env, "' is not one of avx512, avx2, scalar");
-    if (!isa_supported(isa)) fail("SEPCONV_ISA='", env, "' is not supported by this CPU or build");
-    return isa;
-  }
-  for (Isa isa : {Isa::AVX512, Isa::AVX2}) {
+  if (const char* env = std::getenv("SEPCONV_ISA")) return require_isa(env, "SEPCONV_ISA");
+  for (Isa isa : kAllIsas)
     if (isa_supported(isa)) return isa;
-  }
   return Isa::SCALAR;
 }
 

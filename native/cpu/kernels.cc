@@ -18,6 +18,12 @@ const Kernels<float>& kernels_f32(Isa isa) {
     return table;
   }
 #endif
+#ifdef SEPCONV_HAVE_NEON
+  if (isa == Isa::NEON && isa_supported(Isa::NEON)) {
+    static const Kernels<float> table = neon::make_kernels_f32();
+    return table;
+  }
+#endif
   SEPCONV_CHECK(isa == Isa::SCALAR, "kernels: ISA '", isa_name(isa), "' is not available in this build/CPU");
   return scalar_table;
 }

@@ -42,6 +42,7 @@ inline const Kernels<double>& kernels_for<double>(Isa) { return kernels_f64(); }
 
 namespace avx512 { Kernels<float> make_kernels_f32(); }
 namespace avx2 { Kernels<float> make_kernels_f32(); }
+namespace neon { Kernels<float> make_kernels_f32(); }
 namespace scalar {
 Kernels<float> make_kernels_f32();
 Kernels<double> make_kernels_f64();

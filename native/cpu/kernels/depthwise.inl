@@ -34,6 +34,8 @@ template <class V>
 inline V dw_in_register(V x) {
 #if defined(__GNUC__) && defined(__x86_64__)
   if constexpr (V::W > 1) asm("" : "+v"(x.v));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  if constexpr (V::W > 1) asm("" : "+w"(x.v));
 #endif
   return x;
 }

@@ -15,8 +15,10 @@
 template <class V>
 struct GemmBlocking {
   static constexpr int W = V::W;
-  static constexpr int MR = W >= 16 ? 12 : (W == 8 ? 6 : 4);
-  static constexpr int NV = W >= 8 ? 2 : 4;
+  // 16 registers for AVX2 (6×2 accumulators), 32 for AVX-512 (12×2) and NEON (W = 4: 8×3,
+  // 24 accumulators + 3 of B + 2 of A, which NEON multiplies by lane).
+  static constexpr int MR = W >= 16 ? 12 : W == 8 ? 6 : W == 4 ? 8 : 4;
+  static constexpr int NV = W >= 8 ? 2 : W == 4 ? 3 : 4;
   static constexpr int NR = NV * W;
   static constexpr int64_t KC = 256;             // A micro-panel (MR×KC) stays in L1
   static constexpr int64_t NC = 1024 / NR * NR;  // B block (KC×NC) stays in L2
@@ -32,6 +34,27 @@ struct GemmTileEpilogue {
   const T* row_bias;  // MR values or null
   const T* col_bias;  // NR values or null
 };
+
+// Mappings with an FMA by lane (NEON's FMLA by element) declare fmadd_lane<L>(a, lanes, c).
+template <class V, class = void>
+constexpr bool gemm_fma_by_lane = false;
+template <class V>
+constexpr bool gemm_fma_by_lane<V, std::void_t<decltype(&V::template fmadd_lane<0>)>> = true;
+
+// acc[i][v] += a[i] * b[v] for rows I...: the A values are loaded W at a time and multiplied
+// by lane (two loads per k for MR = 8 instead of eight broadcasts).
+template <class V, int NV, int... I>
+inline void gemm_rank1_by_lane(const typename V::Elem* a, const V (&b)[NV], V (*acc)[NV],
+                               std::integer_sequence<int, I...>) {
+  constexpr int W = V::W;
+  auto row = [&](auto i) {
+    constexpr int r = decltype(i)::value;
+    const V lanes = V::load(a + r / W * W);  // loaded once per W rows (the same load is merged)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::template fmadd_lane<r % W>(b[v], lanes, acc[r][v]);
+  };
+  (row(std::integral_constant<int, I>{}), ...);
+}
 
 // C[0..MR) × [0..NV·W) (= alpha · A·B + ...) for an A micro-panel whose rows are AStride
 // apart per k: a full panel (MR = AStride), or the first MR rows of the last, partial one.
@@ -49,11 +72,16 @@ void gemm_micro_kernel(int64_t kc, const typename V::Elem* a, const typename V::
     V bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+    if constexpr (gemm_fma_by_lane<V>) {
+      static_assert(MR % W == 0 && AStride % W == 0, "A is loaded W rows at a time");
+      gemm_rank1_by_lane<V, NV>(a, bv, acc, std::make_integer_sequence<int, MR>{});
+    } else {
 #pragma GCC unroll 32
-    for (int i = 0; i < MR; ++i) {
-      const V ai = V::set1(a[i]);
+      for (int i = 0; i < MR; ++i) {
+        const V ai = V::set1(a[i]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
+      }
     }
     a += AStride;
     b += NV * W;
@@ -651,6 +679,8 @@ inline void gemm_wait_for(const std::atomic<int>& word, int value) {
     }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
   }
 }

@@ -68,10 +68,12 @@ describe('loadAddon', () => {
 describe('scripts/install.mjs', () => {
   // A PATH with node and nothing else: no compiler, make, python3 or node-gyp.
   const nodeOnly = join(scratch, 'node-only-bin');
-  mkdirSync(nodeOnly);
-  symlinkSync(process.execPath, join(nodeOnly, 'node'));
 
   function install(files: Record<string, string | { copyOf: string }>) {
+    if (!existsSync(nodeOnly)) {
+      mkdirSync(nodeOnly);
+      symlinkSync(process.execPath, join(nodeOnly, 'node'));
+    }
     const root = fakePackage(files);
     cpSync(join(repo, 'scripts/install.mjs'), join(root, 'scripts/install.mjs'));
     symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));

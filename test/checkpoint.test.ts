@@ -73,13 +73,13 @@ describe('the safetensors format', () => {
     // The reference writer's own test vectors: one F32 tensor (header padded with 7 spaces),
     // an empty file, and an empty file with metadata.
     const path = freshPath();
-    sc.save({ attn0: sc.tensor([0, 1, 2, 3, 4, 5], [1, 1, 2, 3]) }, path);
+    sc.save({ attn0: sc.tensor([0, 1, 2, 3, 4, 5], [1, 1, 2, 3]) }, path, { checksum: false });
     const json = '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}';
     expect(json.length).toBe(65);
     expect(readFileSync(path)).toEqual(Buffer.concat([u64le(72), Buffer.from(json + ' '.repeat(7)), bytesOf(new Float32Array([0, 1, 2, 3, 4, 5]))]));
-    sc.save({}, path);
+    sc.save({}, path, { checksum: false });
     expect(Array.from(readFileSync(path))).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
-    sc.save({}, path, { metadata: { framework: 'pt' } });
+    sc.save({}, path, { metadata: { framework: 'pt' }, checksum: false });
     expect(readFileSync(path)).toEqual(Buffer.concat([u64le(40), Buffer.from('{"__metadata__":{"framework":"pt"}}     ')]));
   });
 
@@ -94,7 +94,7 @@ describe('the safetensors format', () => {
       'é.f32': sc.tensor([7]), // sorts after 'z' as UTF-8 bytes (0xC3 > 'z')
       'Z.f32': sc.tensor([8]),
     };
-    sc.save(tensors, path, { metadata: { epoch: '3' } });
+    sc.save(tensors, path, { metadata: { epoch: '3' }, checksum: false });
     const bytes = readFileSync(path);
     const n = Number(bytes.readBigUInt64LE(0));
     expect(n % 8).toBe(0);
@@ -142,6 +142,25 @@ describe('the safetensors format', () => {
     expect(Object.getPrototypeOf(loaded)).toBe(Object.prototype); // '__proto__' stayed a plain key
   });
 
+  it('loads F16 and BF16 tensors (common in PyTorch checkpoints) widened to float32, exactly', () => {
+    // Half bit patterns: 1, -2, 0.5, the smallest subnormal, the largest finite, -0, +inf, NaN.
+    const f16 = new Uint16Array([0x3c00, 0xc000, 0x3800, 0x0001, 0x7bff, 0x8000, 0x7c00, 0x7e00]);
+    const f16Values = [1, -2, 0.5, 2 ** -24, 65504, -0, Infinity, NaN];
+    // bfloat16 is the top 16 bits of a float32: values whose low 16 bits are zero load exactly.
+    const bf16Values = new Float32Array([1, -3.5, 3.140625, 2 ** -100]);
+    const bf16 = new Uint16Array(Array.from(new Uint32Array(bf16Values.buffer), (bits) => bits >>> 16));
+    const data = Buffer.concat([bytesOf(f16), bytesOf(bf16)]);
+    const path = writeTemp(buildFile({
+      half: { dtype: 'F16', shape: [2, 4], data_offsets: [0, 16] },
+      brain: { dtype: 'BF16', shape: [4], data_offsets: [16, 24] },
+    }, data));
+    const t = sc.load(path);
+    expect([t.half!.dtype, t.half!.shape, t.brain!.dtype]).toEqual(['float32', [2, 4], 'float32']);
+    expect(Array.from(t.half!.toArray())).toEqual(f16Values);
+    expect(Object.is(t.half!.toArray()[5], -0)).toBe(true);
+    expect(Array.from(t.brain!.toArray())).toEqual(Array.from(bf16Values));
+  });
+
   it('an I64 value outside int32 is an error naming the tensor', () => {
     const path = writeTemp(buildFile({ big: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, bytesOf(new BigInt64Array([3_000_000_000n]))));
     expect(() => sc.load(path)).toThrow(
@@ -174,8 +193,7 @@ describe('corrupt and truncated files', () => {
   });
 
   it('reports bad dtypes, shapes and offsets by tensor name', () => {
-    problem(entry({ dtype: 'F16', shape: [4], data_offsets: [0, 8] }), 'tensor \'t\' has dtype "F16"; sepconv reads F32, F64, I32, U8 and I64');
-    problem(entry({ dtype: 'Q9', shape: [2], data_offsets: [0, 8] }), 'tensor \'t\' has dtype "Q9"; sepconv reads F32, F64, I32, U8 and I64');
+    problem(entry({ dtype: 'Q9', shape: [2], data_offsets: [0, 8] }), 'tensor \'t\' has dtype "Q9"; sepconv reads F32, F64, F16, BF16, I32, U8 and I64');
     problem(entry({ dtype: 'F32', shape: [2, -1], data_offsets: [0, 8] }), "tensor 't' has shape [2,-1], not an array of sizes");
     problem(entry({ dtype: 'F32', shape: [1, 1, 1, 1, 1, 1, 1, 1, 2], data_offsets: [0, 8] }), "tensor 't' has 9 dims; sepconv supports at most 8");
     problem(entry({ dtype: 'F32', shape: [2], data_offsets: [8, 0] }), "tensor 't' has data_offsets [8,0], not a [begin, end] byte range");
@@ -214,6 +232,33 @@ describe('corrupt and truncated files', () => {
         b[i] = v;
         attempt(b);
       }
+  });
+
+  it('finds a flipped data byte through the checksum sepconv stores; files without one load as before', () => {
+    const path = freshPath();
+    sc.save({ w: sc.tensor([1, 2, 3, 4]), b: sc.tensor([5]) }, path, { metadata: { epoch: '2' } });
+    const metadata = sc.loadMetadata(path);
+    expect(metadata.epoch).toBe('2');
+    expect(metadata['sepconv.sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(Array.from(sc.load(path).w!.toArray())).toEqual([1, 2, 3, 4]);
+    const bytes = readFileSync(path);
+    for (const position of [bytes.length - 1, bytes.length - 20]) {
+      const flipped = Buffer.from(bytes);
+      flipped[position] ^= 0x10;
+      const bad = writeTemp(flipped);
+      expect(() => sc.load(bad)).toThrow(
+        `load: '${bad}' is not a valid safetensors file: its data does not match the SHA-256 in its metadata (sepconv.sha256): the file is corrupt (a changed or damaged byte)`,
+      );
+    }
+    // The same flip in a file without the key (as PyTorch writes them) cannot be detected: it loads.
+    const plain = freshPath();
+    sc.save({ w: sc.tensor([1, 2, 3, 4]) }, plain, { checksum: false });
+    expect(sc.loadMetadata(plain)).toEqual({});
+    const flipped = readFileSync(plain);
+    flipped[flipped.length - 1] ^= 0x10;
+    writeFileSync(plain, flipped);
+    expect(sc.load(plain).w!.shape).toEqual([4]);
+    expect(() => sc.save({}, plain, { checksum: 'yes' as never })).toThrow(/options\.checksum/);
   });
 
   it('names a missing file', () => {

@@ -84,11 +84,12 @@ describe('sepconv summary', () => {
     }
   });
 
-  it('exits 1 when the model rejects the input, with the error naming the layer and shapes', () => {
+  it('exits 2 (bad usage) when the model rejects the input, with the error naming the layer and shapes', () => {
     const r = sepconv('summary', '--model', 'segnet', '--input', '3x100x100');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'sepconv summary: SegNet: expected H and W divisible by 16 (4 max-pool stages) for input but received shape [1, 3, 100, 100] (the pool after enc.2 would get [1, 256, 25, 25])\n',
+      'sepconv summary: SegNet: expected H and W divisible by 16 (4 max-pool stages) for input but received shape [1, 3, 100, 100] (the pool after enc.2 would get [1, 256, 25, 25])\n' +
+        "Run 'sepconv summary --help' for usage.\n",
     );
   });
 

@@ -153,7 +153,7 @@ describe('stops', () => {
     expect(run.stderr).toContain('the loss became NaN at epoch 2, step 2; training stopped and the last good checkpoint (end of epoch 1) is kept in');
     expect(readRows(out('nan'))).toHaveLength(1);
     const identity = JSON.parse(sc.loadMetadata(join(out('nan'), 'last.safetensors'))['sepconv']!);
-    expect([identity.epoch, identity.step]).toEqual([2, 0]);
+    expect([identity.epoch, identity.step]).toEqual([1, 0]); // one epoch finished
   });
 });
 
@@ -181,7 +181,7 @@ describe('refusals', () => {
     expect([model.code, model.stderr.split('\n')[0]]).toEqual([2, "sepconv train: --model 'resnet' is not one of: vgg, segnet, unet, mobilenet"]);
     const flag = await sepconv(['train', '--epoch', '3']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/^sepconv train: Unknown option '--epoch'\n'sepconv train' accepts: --preset, --model, --conv, .*--epochs, /);
+    expect(flag.stderr).toMatch(/^sepconv train: Unknown option '--epoch'\n'sepconv train' accepts: --preset <value>, --model <value>, --conv <value>, .*--epochs <value>, /);
     if (!sc.backend().cuda) {
       const device = await sepconv(['train', '--device', 'cuda', '--out', out('bad')]);
       expect(device.code).toBe(2);
@@ -227,6 +227,15 @@ describe('sepconv eval and predict', () => {
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ model: 'segnet', conv: 'dsc', dataset: 'pets', split: 'test', items: 4 });
     for (const key of ['loss', 'pixelAccuracy', 'meanIoU', 'iouPet']) expect(Number.isFinite(result.metrics[key]), key).toBe(true);
+  });
+
+  it('takes resume.safetensors (a training state) as well as last.safetensors: the same weights, the same metrics', async () => {
+    const metricsOf = async (file: string) => {
+      const run = await sepconv(['eval', '--checkpoint', join(out('segnet-dsc'), file), '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout).metrics;
+    };
+    expect(await metricsOf('resume.safetensors')).toEqual(await metricsOf('last.safetensors'));
   });
 
   it('writes a mask and an overlay per image for segmentation, at the image size', async () => {

@@ -55,6 +55,11 @@ describe('cifar10 on small files', () => {
         'the data folder is --data-dir, else $SEPCONV_DATA, else ./datasets). ' +
         `Download it with \`npm run datasets -- cifar10 --dir ${empty}\`, or point --data-dir or SEPCONV_DATA at a folder that holds cifar-10-batches-bin/.`,
     );
+    // Pointed at the data set's own folder: names the parent instead of a nested download.
+    const itself = join(empty, 'cifar-10-batches-bin');
+    await expect(sc.data.cifar10({ dir: itself, split: 'train' })).rejects.toThrow(
+      `cifar10: CIFAR-10 not found: ${itself} (from --data-dir) is the cifar-10-batches-bin/ folder itself; the data folder is the one that holds it: use ${empty}`,
+    );
     await expect(sc.data.cifar10({ dir: empty, split: 'valid' as 'test' })).rejects.toThrow(
       "cifar10: expected 'train' or 'test' for options.split but received 'valid'",
     );

@@ -82,15 +82,38 @@ describe('run files', () => {
 });
 
 describe('configuration', () => {
-  it('reproduces the keras-vgg preset', () => {
+  it('reproduces the keras-vgg preset: Keras init, raw pixels, Adam eps 1e-7', () => {
     const c = sc.train.resolveConfig({ preset: 'keras-vgg' });
-    expect(c).toMatchObject({ model: 'vgg', conv: 'regular', dataset: 'cifar10', batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, scheduler: 'none', hflip: false, contrast: 0, imageSize: 32 });
+    expect(c).toMatchObject({ model: 'vgg', conv: 'regular', dataset: 'cifar10', batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, eps: 1e-7, init: 'keras', pixels: 'raw', scheduler: 'none', hflip: false, contrast: 0, imageSize: 32 });
+    expect(sc.train.resolveConfig({})).toMatchObject({ eps: 1e-8, init: 'torch', pixels: 'unit' });
+    expect(() => sc.train.resolveConfig({ init: 'glorot' as never })).toThrow("--init 'glorot' is not one of: torch, keras");
+    expect(() => sc.train.resolveConfig({ pixels: 255 as never })).toThrow('--pixels 255 is not one of: unit, raw');
+  });
+
+  it('gives a zoo model with inputScale the scaled input (raw-pixel runs use 255)', () => {
+    sc.manualSeed(0);
+    const model = sc.models.vgg({ conv: 'dsc', inputScale: 255 });
+    const plain = sc.models.vgg({ conv: 'dsc' });
+    plain.loadStateDict(model.stateDict());
+    const x = sc.rand([2, 3, 32, 32]);
+    const scaled = sc.noGrad(() => model.eval().call(x).toArray());
+    const manual = sc.noGrad(() => plain.eval().call(x.mul(255)).toArray());
+    expect(Array.from(scaled)).toEqual(Array.from(manual));
+    expect(() => sc.models.vgg({ inputScale: 0 })).toThrow('VGG: expected a positive number for options.inputScale but received 0');
   });
 
   it('reproduces the segnet-article preset: StepLR(7, 0.7) for regular, no scheduler for DSC', () => {
     const regular = sc.train.resolveConfig({ preset: 'segnet-article' });
     expect(regular).toMatchObject({ model: 'segnet', dataset: 'pets', imageSize: 128, batchSize: 64, epochs: 20, optimizer: 'adam', lr: 1e-3, hflip: true, contrast: 0.3, scheduler: 'step', stepSize: 7, gamma: 0.7 });
     expect(sc.train.resolveConfig({ preset: 'segnet-article', conv: 'dsc' }).scheduler).toBe('none');
+  });
+
+  it('reproduces the unet-article training: 100 epochs, heavy augmentation, StepLR(25, 0.8)', () => {
+    expect(sc.train.resolveConfig({ preset: 'unet-article' })).toMatchObject({
+      model: 'unet', dataset: 'pets', imageSize: 128, epochs: 100, hflip: true, rotate: 15, channelDropout: 0.1, erase: 0.25, scheduler: 'step', stepSize: 25, gamma: 0.8,
+    });
+    expect(() => sc.train.resolveConfig({ erase: 1.5 })).toThrow('--erase expects a probability in [0, 1] but received 1.5');
+    expect(() => sc.train.resolveConfig({ channelDropout: -0.1 })).toThrow('--channel-dropout expects a probability in [0, 1] but received -0.1');
   });
 
   it('lets explicit options override the preset', () => {
@@ -104,7 +127,7 @@ describe('configuration', () => {
     // @ts-expect-error an unknown dataset on purpose
     expect(() => sc.train.resolveConfig({ dataset: 'mnist' })).toThrow("--dataset 'mnist' is not one of: cifar10, pets");
     // @ts-expect-error an unknown preset on purpose
-    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article");
+    expect(() => sc.train.resolveConfig({ preset: 'fast' })).toThrow("--preset 'fast' is not one of: keras-vgg, segnet-article, unet-article");
     expect(() => sc.train.resolveConfig({ model: 'segnet', dataset: 'cifar10' })).toThrow(
       '--model segnet is a segmentation network but --dataset cifar10 is a classification data set; use --dataset pets',
     );

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { SepconvError } from '../errors.js';
 
 /** Where a command writes (process streams in the bin; buffers in tests). */
 export interface CliIO {
@@ -27,6 +28,16 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Runs `fn`, turning the library's errors for bad values (options, shapes, refused directories) into usage errors (exit 2). */
+export function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SepconvError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** The parsed flag values for an options table (strings and booleans by flag name). */
@@ -38,19 +49,43 @@ function flagList(options: Options): string {
     .join(', ');
 }
 
+/** `--lr -1` as `--lr=-1`: parseArgs reads a value starting with '-' as a flag, so negative numbers need the = form. */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /**
- * Parses `argv` against `options` (no positionals). Unknown flags, missing values and stray
- * arguments become a UsageError that lists the accepted flags.
+ * node:util parseArgs (strict) over `argv`, with negative numbers taken as values; unknown
+ * flags, missing values and stray arguments become a UsageError listing the accepted flags.
  */
-export function parseOptions<O extends Options>(command: string, argv: string[], options: O): OptionValues<O> {
+export function parseStrict(
+  command: string,
+  argv: readonly string[],
+  options: Options,
+  allowPositionals: boolean,
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals });
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
     const reason = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
     throw new UsageError(`${reason}\n'sepconv ${command}' accepts: ${flagList(options)}`);
   }
+}
+
+export function parseOptions<O extends Options>(command: string, argv: string[], options: O): OptionValues<O> {
+  return parseStrict(command, argv, options, false).values as unknown as OptionValues<O>;
 }
 
 /** `value` if it is one of `accepted`, else a UsageError listing them. */

@@ -2,10 +2,8 @@
  * Command-line flags of the training commands: one table gives parsing, conversion to
  * `fit` options and the help text, so they cannot drift apart.
  */
-import { parseArgs } from 'node:util';
-import { SepconvError } from '../errors.js';
-import { UsageError } from './command.js';
-import { CONVS, DATASETS, DEVICES, MODELS, OPTIMIZERS, PRESETS, SCHEDULERS } from '../train/config.js';
+import { parseStrict, UsageError } from './command.js';
+import { CONVS, DATASETS, DEVICES, INITS, MODELS, OPTIMIZERS, PIXELS, PRESETS, SCHEDULERS } from '../train/config.js';
 import type { TrainOptions } from '../train/config.js';
 
 export type FlagKind = 'string' | 'number' | 'boolean';
@@ -32,6 +30,9 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
   'batch-size': { key: 'batchSize', kind: 'number', value: 'B', help: 'default 64' },
   lr: { key: 'lr', kind: 'number', value: 'LR', help: 'learning rate (default 0.001)' },
   optimizer: { key: 'optimizer', kind: 'string', value: choices(OPTIMIZERS), help: 'default adam' },
+  eps: { key: 'eps', kind: 'number', value: 'E', help: "Adam's epsilon (default 1e-8; keras-vgg: Keras' 1e-7)" },
+  init: { key: 'init', kind: 'string', value: choices(INITS), help: "parameter initialisation: PyTorch's or Keras' (glorot_uniform, zero biases) (default torch)" },
+  pixels: { key: 'pixels', kind: 'string', value: choices(PIXELS), help: 'network input: unit = [0, 1], raw = 0–255 as Keras\' CIFAR-10 VGG (default unit)' },
   momentum: { key: 'momentum', kind: 'number', value: 'M', help: 'SGD momentum (default 0.9)' },
   'weight-decay': { key: 'weightDecay', kind: 'number', value: 'WD', help: 'default 0' },
   scheduler: { key: 'scheduler', kind: 'string', value: choices(SCHEDULERS), help: 'per-epoch learning-rate schedule (default none)' },
@@ -43,6 +44,9 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
   hflip: { key: 'hflip', kind: 'boolean', help: 'random horizontal flips of image and mask' },
   'no-hflip': { key: 'hflip', kind: 'boolean', help: 'no flips (overrides a preset)' },
   contrast: { key: 'contrast', kind: 'number', value: 'C', help: 'contrast jitter strength (0: none)' },
+  rotate: { key: 'rotate', kind: 'number', value: 'DEG', help: 'random rotation of image and mask by up to ±DEG degrees (0: none)' },
+  'channel-dropout': { key: 'channelDropout', kind: 'number', value: 'P', help: 'blank each colour channel with probability P (0: none)' },
+  erase: { key: 'erase', kind: 'number', value: 'P', help: 'erase a random block of the image with probability P (0: none)' },
   seed: { key: 'seed', kind: 'number', value: 'S', help: 'initialisation, data order and augmentation (default 0)' },
   threads: { key: 'threads', kind: 'number', value: 'T', help: 'kernel threads (default: all cores or $SEPCONV_NUM_THREADS)' },
   device: { key: 'device', kind: 'string', value: choices(DEVICES), help: 'default cpu' },
@@ -66,15 +70,7 @@ export interface Parsed {
  */
 export function parseFlags(command: string, argv: readonly string[], flags: Record<string, Flag>, allowPositionals = false): Parsed {
   const spec = Object.fromEntries(Object.entries(flags).map(([name, f]) => [name, { type: f.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]));
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals });
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
-    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
-    const reason = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new UsageError(`${reason}\n'sepconv ${command}' accepts: ${Object.keys(flags).map((n) => `--${n}`).join(', ')}`);
-  }
+  const parsed = parseStrict(command, argv, spec, allowPositionals);
   const options: Record<string, string | number | boolean> = {};
   for (const [name, raw] of Object.entries(parsed.values)) {
     const flag = flags[name]!;
@@ -96,12 +92,3 @@ export function flagsHelp(flags: Record<string, Flag>): string {
 
 export type TrainFlagOptions = TrainOptions & { resume?: string; overwrite?: boolean; help?: boolean };
 
-/** Runs `fn`, turning configuration errors (bad values, refused directories) into usage errors (exit 2). */
-export function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof SepconvError) throw new UsageError(err.message);
-    throw err;
-  }
-}

@@ -45,7 +45,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.err(`${where}: ${err.message}\nRun '${where} --help' for usage.`);
       return 2;
     }
-    io.err(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+    // Library errors name their operation ('predict: …'); the command already says it.
+    const message = (err instanceof Error ? err.message : String(err)).replace(new RegExp(`^${command?.name ?? '\\0'}: `), '');
+    io.err(`${where}: ${message}`);
     return 1;
   }
 }

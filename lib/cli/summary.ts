@@ -6,7 +6,7 @@ import type { ConvKind, ModelName } from '../models/index.js';
 import { mobilenet } from '../models/mobilenet.js';
 import { unet } from '../models/unet.js';
 import type { TensorModule } from '../nn/index.js';
-import { choice, dims, parseOptions, positiveNumber, UsageError } from './command.js';
+import { asUsage, choice, dims, parseOptions, positiveNumber, UsageError } from './command.js';
 import type { CliIO, Command, OptionValues } from './command.js';
 
 const MODEL_NAMES = Object.keys(MODELS) as ModelName[];
@@ -100,12 +100,13 @@ function run(argv: string[], io: CliIO): number {
   const opts = { print: false, depth };
   if (values.compare) {
     if (values.conv !== undefined) throw new UsageError('--compare shows both conv kinds; drop --conv');
-    const [regular, dsc] = CONV_KINDS.map((conv) => summary(build(conv), shape, opts)) as [ModelSummary, ModelSummary];
+    // A model refusing the --input shape (or an option) is bad usage: exit 2, as documented.
+    const [regular, dsc] = asUsage(() => CONV_KINDS.map((conv) => summary(build(conv), shape, opts))) as [ModelSummary, ModelSummary];
     io.out(values.json ? JSON.stringify({ regular: asJson(regular), dsc: asJson(dsc) }, null, 2) : compareSummaries(regular, dsc, ['regular', 'dsc']));
     return 0;
   }
   const conv = values.conv === undefined ? undefined : choice('conv', values.conv, CONV_KINDS);
-  const result = summary(build(conv), shape, opts);
+  const result = asUsage(() => summary(build(conv), shape, opts));
   io.out(values.json ? JSON.stringify(asJson(result), null, 2) : result.text);
   return 0;
 }

@@ -1,8 +1,11 @@
 /**
  * `sepconv train` and `sepconv compare`: flags → `sc.train.fit` / `sc.train.compare`, with a
- * progress display and Ctrl-C handling (first: finish the step, save, exit 130 with the resume
- * command; second: quit at once).
+ * progress display and stop-signal handling (SIGINT, SIGTERM, SIGHUP — Ctrl-C, containers,
+ * systemd, CI, a closed terminal — alike; first: finish the step, save, exit 128 + the signal's
+ * number with the resume command; second: quit at once, leaving the folder resumable from its
+ * last checkpoint, or restartable if it has none).
  */
+import { constants } from 'node:os';
 import { basename, relative } from 'node:path';
 import { planCompare, runComparison } from '../train/compare.js';
 import type { ConvKind } from '../train/config.js';
@@ -10,60 +13,82 @@ import type { FitResult } from '../train/events.js';
 import { startFit } from '../train/fit.js';
 import { ProgressPrinter } from '../train/progress.js';
 import { planRun } from '../train/rundir.js';
+import { asUsage } from './command.js';
 import type { CliIO, Command } from './command.js';
-import { asUsage, flagsHelp, HELP_FLAG, parseFlags, TRAIN_FLAGS } from './flags.js';
+import { flagsHelp, HELP_FLAG, parseFlags, TRAIN_FLAGS } from './flags.js';
 import type { TrainFlagOptions } from './flags.js';
 
-/** Exit codes of the training commands (0 and 2 as every command; 1 a failed run; 130 Ctrl-C). */
+/** Exit codes of the training commands (0 and 2 as every command; 1 a failed run; 128 + N stopped by signal N: 130 Ctrl-C). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** The signals that stop a run the way Ctrl-C does. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
+const exitCodeOf = (signal: StopSignal): number => 128 + constants.signals[signal];
 
 /**
  * The command that runs `sepconv <args>` the way this process was started: through an npm
- * script (`npm run train:vgg -- …`), the installed bin (`sepconv …`) or node on the script.
+ * script (`npm run train:vgg -- …`), npx (`npx sepconv …`), the installed bin (`sepconv …`) or
+ * node on the script.
  */
 function sameInvocation(command: string, args: string): string {
   const script = process.env['npm_lifecycle_event'];
   const scriptLine = process.env['npm_lifecycle_script'] ?? '';
   if (script && /(^|\s)(sepconv|\S*cli\/index\.js)\s/.test(scriptLine)) return `npm run ${script} -- ${args}`;
   const entry = process.argv[1] ?? 'sepconv';
-  if (basename(entry) === 'sepconv') return `sepconv ${command} ${args}`;
+  // npm exec / npx sets npm_command=exec for the process it starts.
+  if (basename(entry) === 'sepconv') return `${process.env['npm_command'] === 'exec' ? 'npx ' : ''}sepconv ${command} ${args}`;
   const path = relative(process.cwd(), entry);
   return `node ${path.startsWith('..') ? entry : path} ${command} ${args}`;
 }
 
-/** Ctrl-C: the first asks the job to stop after its current step; the second exits at once. */
-function interruptOnSigint(printer: ProgressPrinter, io: CliIO): { signal: AbortSignal; dispose(): void } {
+/**
+ * Stop signals: the first asks the job to stop after its current step (it saves); a second
+ * exits at once. Checkpoints are replaced atomically, so the folder then still resumes from
+ * its last one (or, holding none yet, is restarted by the next `train` into it).
+ */
+function interruptOnSignals(printer: ProgressPrinter, io: CliIO): { signal: AbortSignal; received(): StopSignal | null; dispose(): void } {
   const controller = new AbortController();
-  const onSigint = (): void => {
-    printer.stop();
-    if (controller.signal.aborted) {
-      io.err('interrupted again: quitting without saving');
-      process.exit(EXIT.interrupted);
-    }
-    io.err('stopping after the current step to save a checkpoint (Ctrl-C again to quit without saving)…');
-    controller.abort();
+  let first: StopSignal | null = null;
+  const handlers = STOP_SIGNALS.map((name) => {
+    const handler = (): void => {
+      printer.stop();
+      if (first !== null) {
+        io.err(`${name} again: quitting now; the run resumes from its last checkpoint (or restarts if it has none)`);
+        process.exit(exitCodeOf(name));
+      }
+      first = name;
+      io.err(`${name}: stopping after the current step to save a checkpoint (a second signal quits at once)…`);
+      controller.abort();
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    received: () => first,
+    dispose: () => handlers.forEach(([name, handler]) => process.off(name, handler)),
   };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
 /** Runs a job with a progress display and Ctrl-C handling, then reports how it ended. */
 async function withProgress(io: CliIO, job: (printer: ProgressPrinter, signal: AbortSignal) => Promise<Pick<FitResult, 'status' | 'message'>>, resumeCommand: string): Promise<number> {
   const printer = new ProgressPrinter({ print: io.out, warn: io.err });
-  const sigint = interruptOnSigint(printer, io);
+  const stops = interruptOnSignals(printer, io);
   try {
-    const result = await job(printer, sigint.signal);
+    const result = await job(printer, stops.signal);
     printer.stop();
     if (result.status === 'completed') return EXIT.ok;
     if (result.status === 'interrupted') {
       io.err(`${result.message}; checkpoint saved. Resume with: ${resumeCommand}`);
-      return EXIT.interrupted;
+      return exitCodeOf(stops.received() ?? 'SIGINT');
     }
     io.err(`error: ${result.message}`);
     return EXIT.failed;
   } finally {
     printer.stop();
-    sigint.dispose();
+    stops.dispose();
   }
 }
 
@@ -73,9 +98,12 @@ Trains a model and writes config.json, metrics.jsonl/.csv, checkpoints (last.saf
 best.safetensors, resume.safetensors) and pictures (curves.png; masks.png and masks.gif for
 segmentation) to the output directory.
 
-Presets: keras-vgg (CIFAR-10, batch 128, 10 epochs, Adam 1e-3, no augmentation);
+Presets: keras-vgg (CIFAR-10, batch 128, 10 epochs, Adam 1e-3 with eps 1e-7, no augmentation,
+Keras' initialisation and raw 0–255 pixels, as the Keras reference);
 segnet-article (Pets 128×128, batch 64, 20 epochs, Adam 1e-3, flip + contrast 0.3,
-StepLR(7, 0.7) for regular, none for DSC). Validation is on the test split.
+StepLR(7, 0.7) for regular, none for DSC); unet-article (UNet on Pets 128×128, batch 16,
+100 epochs, Adam 1e-3, flip + rotation 15° + channel dropout 0.1 + block erasing 0.25,
+StepLR(25, 0.8)). Validation is on the test split.
 
 Options:
 ${flagsHelp({ ...TRAIN_FLAGS, ...HELP_FLAG })}
@@ -115,7 +143,8 @@ export const trainCommand: Command = {
   run: runTrain,
 };
 
-const { conv: _conv, ...COMPARE_FLAGS } = TRAIN_FLAGS;
+const { conv: _conv, ...TRAIN_FLAGS_BUT_CONV } = TRAIN_FLAGS;
+const COMPARE_FLAGS = { ...TRAIN_FLAGS_BUT_CONV, out: { ...TRAIN_FLAGS.out!, help: 'output directory (default runs/compare-<model>)' } };
 
 const COMPARE_HELP = `Usage: sepconv compare --model vgg|segnet [options]
 

@@ -3,7 +3,7 @@
  * ./datasets. One rule for every command, and one message when a data set is not there.
  */
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SepconvError } from '../errors.js';
 
 export interface DataDir {
@@ -43,6 +43,12 @@ export async function locateDataset(op: string, id: DatasetId, explicitDir: stri
   const { title, folder, command } = DATASETS[id];
   const path = join(dir, folder);
   const found = await stat(path).then((s) => s.isDirectory(), () => false);
+  // A data folder pointing at the data set itself: name its parent rather than suggest a nested download.
+  if (!found && basename(dir) === folder)
+    throw new DatasetNotFoundError(
+      `${op}: ${title} not found: ${dir} (from ${from}) is the ${folder}/ folder itself; the data folder is the one that holds it: ` +
+        `use ${dirname(dir)}`,
+    );
   if (!found)
     throw new DatasetNotFoundError(
       `${op}: ${title} not found: looked for ${path} (data folder ${dir}, from ${from}; ` +

@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, invalidArg, SepconvError } from '../errors.js';
 import { tensor, Tensor } from '../tensor.js';
 import { arrayCtor } from '../dtype.js';
@@ -25,16 +25,29 @@ export type StateDict = Readonly<Record<string, Tensor>> | ReadonlyMap<string, T
 export interface SaveOptions {
   /** Free-form string pairs stored in the header's __metadata__ (e.g. { epoch: '12' }). */
   metadata?: Readonly<Record<string, string>>;
+  /**
+   * Store the SHA-256 of the data section under the metadata key `sepconv.sha256`, so a load
+   * finds a flipped or lost byte (default true). `false` writes exactly the bytes the reference
+   * safetensors writer would.
+   */
+  checksum?: boolean;
 }
 
+/**
+ * The metadata key of the data section's SHA-256 (hex). Loads check it when present; files
+ * without it (PyTorch's, older sepconv ones) load as before.
+ */
+export const CHECKSUM_KEY = 'sepconv.sha256';
+const CHECKSUM_PLACEHOLDER = '0'.repeat(64);
+
 const FILE_DTYPE: Record<DType, SafetensorsDType> = { float32: 'F32', float64: 'F64', int32: 'I32', uint8: 'U8' };
-const TENSOR_DTYPE: Record<Exclude<SafetensorsDType, 'I64'>, DType> = { F32: 'float32', F64: 'float64', I32: 'int32', U8: 'uint8' };
+const TENSOR_DTYPE: Record<Exclude<SafetensorsDType, 'I64' | 'F16' | 'BF16'>, DType> = { F32: 'float32', F64: 'float64', I32: 'int32', U8: 'uint8' };
 
 // Data on disk is little-endian; on a big-endian host each element's bytes are swapped.
 const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 function toLittleEndian(bytes: Buffer, elementSize: number): Buffer {
   if (HOST_IS_LITTLE_ENDIAN || elementSize === 1) return bytes;
-  return elementSize === 4 ? bytes.swap32() : bytes.swap64();
+  return elementSize === 2 ? bytes.swap16() : elementSize === 4 ? bytes.swap32() : bytes.swap64();
 }
 
 /** @internal Test hooks: `beforeRename` runs after the temporary file is complete and synced. */
@@ -104,8 +117,19 @@ function checkMetadata(op: string, metadata: unknown): Record<string, string> | 
   return metadata as Record<string, string>;
 }
 
-/** @internal Writes named tensors (any order) and metadata atomically; `op` names the caller in errors. */
-export function writeTensors(op: string, path: string, tensors: [string, Tensor][], metadata: Record<string, string> | undefined): void {
+/**
+ * @internal Writes named tensors (any order) and metadata atomically; `op` names the caller in
+ * errors. With `checksum`, the header carries a placeholder that is overwritten with the data's
+ * SHA-256 once the data is written (same length, so no offset moves), all before the rename.
+ */
+export function writeTensors(
+  op: string,
+  path: string,
+  tensors: [string, Tensor][],
+  metadata: Record<string, string> | undefined,
+  checksum = true,
+): void {
+  if (checksum) metadata = { ...metadata, [CHECKSUM_KEY]: CHECKSUM_PLACEHOLDER };
   const described = tensors.map(([name, t]) => {
     if (name === '__metadata__') throw invalidArg(op, 'stateDict', 'tensor names other than __metadata__ (reserved by the format)', "'__metadata__'");
     expectTensor(op, `stateDict['${name}']`, t);
@@ -113,11 +137,19 @@ export function writeTensors(op: string, path: string, tensors: [string, Tensor]
     return { name, dtype, shape: t.shape, byteLength: t.numel * DTYPE_BYTES[dtype] };
   });
   const { prefix, order } = encodeHeader(described, metadata);
+  const hash = createHash('sha256');
   writeAtomically(op, path, (fd) => {
     writeAll(fd, prefix);
     for (const i of order) {
       const data = tensors[i]![1].toArray();
-      writeAll(fd, toLittleEndian(Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.BYTES_PER_ELEMENT));
+      const bytes = toLittleEndian(Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.BYTES_PER_ELEMENT);
+      if (checksum) hash.update(bytes);
+      writeAll(fd, bytes);
+    }
+    if (checksum) {
+      // Keys are unique in the header, so the quoted key and placeholder occur exactly once.
+      const slot = prefix.indexOf(`${JSON.stringify(CHECKSUM_KEY)}:"${CHECKSUM_PLACEHOLDER}"`) + JSON.stringify(CHECKSUM_KEY).length + 2;
+      writeSync(fd, Buffer.from(hash.digest('hex')), 0, 64, slot);
     }
   });
 }
@@ -131,7 +163,9 @@ export function writeTensors(op: string, path: string, tensors: [string, Tensor]
  */
 export function save(stateDict: StateDict, path: string, options: SaveOptions = {}): void {
   if (typeof path !== 'string' || path === '') throw invalidArg('save', 'path', 'a file path', describe(path));
-  writeTensors('save', path, entriesOf('save', stateDict), checkMetadata('save', options.metadata));
+  if (options.checksum !== undefined && typeof options.checksum !== 'boolean')
+    throw invalidArg('save', 'options.checksum', 'a boolean', describe(options.checksum));
+  writeTensors('save', path, entriesOf('save', stateDict), checkMetadata('save', options.metadata), options.checksum ?? true);
 }
 
 // ------------------------------------------------------------------------------- reading
@@ -181,9 +215,34 @@ function narrowInt64(entry: TensorEntry, bytes: Uint8Array): Int32Array {
   return out;
 }
 
-function readTensor(file: OpenFile, entry: TensorEntry, dataStart: number): Tensor {
+/** IEEE half (F16) or bfloat16 (BF16) data widened to float32 (exact: every half value is a float). */
+function widenHalf(dtype: 'F16' | 'BF16', bytes: Uint8Array): Float32Array {
+  const half = new Uint16Array(toLittleEndian(Buffer.from(bytes.buffer), 2).buffer, 0, bytes.length / 2);
+  const out = new Float32Array(half.length);
+  if (dtype === 'BF16') {
+    // bfloat16 is the top half of a float32.
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < half.length; ++i) bits[i] = half[i]! << 16;
+    return out;
+  }
+  for (let i = 0; i < half.length; ++i) {
+    const h = half[i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    out[i] =
+      exponent === 0 ? sign * mantissa * 2 ** -24 // zero and subnormals
+      : exponent === 0x1f ? (mantissa ? NaN : sign * Infinity)
+      : sign * (1024 + mantissa) * 2 ** (exponent - 25);
+  }
+  return out;
+}
+
+function readTensor(file: OpenFile, entry: TensorEntry, dataStart: number, hash: ReturnType<typeof createHash>): Tensor {
   const bytes = readExactly(file, entry.end - entry.begin, dataStart + entry.begin);
+  hash.update(bytes);
   if (entry.dtype === 'I64') return tensor(narrowInt64(entry, bytes), entry.shape);
+  if (entry.dtype === 'F16' || entry.dtype === 'BF16') return tensor(widenHalf(entry.dtype, bytes), entry.shape);
   const dtype = TENSOR_DTYPE[entry.dtype];
   toLittleEndian(Buffer.from(bytes.buffer), DTYPE_BYTES[entry.dtype]);
   return tensor(new (arrayCtor(dtype))(bytes.buffer as ArrayBuffer), entry.shape, { dtype });
@@ -193,8 +252,13 @@ function readTensor(file: OpenFile, entry: TensorEntry, dataStart: number): Tens
 export function readCheckpoint(op: string, path: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   return withFile(op, path, (file, header, dataStart) => {
     const tensors: Record<string, Tensor> = {};
+    const hash = createHash('sha256');
     try {
-      for (const entry of header.entries) setOwn(tensors, entry.name, readTensor(file, entry, dataStart));
+      // Entries are in data order and back to back, so this hashes the data section in order.
+      for (const entry of header.entries) setOwn(tensors, entry.name, readTensor(file, entry, dataStart, hash));
+      const expected = header.metadata[CHECKSUM_KEY];
+      if (expected !== undefined && hash.digest('hex') !== expected)
+        throw new FormatError(`its data does not match the SHA-256 in its metadata (${CHECKSUM_KEY}): the file is corrupt (a changed or damaged byte)`);
     } catch (err) {
       for (const t of Object.values(tensors)) t.dispose();
       throw err;
@@ -205,7 +269,8 @@ export function readCheckpoint(op: string, path: string): { tensors: Record<stri
 
 /**
  * Loads every tensor of a safetensors file (written by sepconv, PyTorch or any safetensors
- * writer) onto the CPU. I64 tensors load as int32 when their values fit.
+ * writer) onto the CPU. I64 tensors load as int32 when their values fit; F16 and BF16 widen
+ * to float32. A file that carries sepconv's checksum is checked against it.
  *
  * @example
  * model.loadStateDict(sc.load('checkpoints/vgg.safetensors'));

@@ -11,13 +11,16 @@
  * problem in words instead of failing later.
  */
 
-/** dtypes sepconv reads; it writes all but I64 (it has no int64 tensors). */
-export type SafetensorsDType = 'F32' | 'F64' | 'I32' | 'U8' | 'I64';
+/**
+ * dtypes sepconv reads; it writes F32, F64, I32 and U8 (it has no int64 or half tensors: I64
+ * loads as int32, F16 and BF16 — common in PyTorch checkpoints — widen to float32).
+ */
+export type SafetensorsDType = 'F32' | 'F64' | 'I32' | 'U8' | 'I64' | 'F16' | 'BF16';
 
-export const DTYPE_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, U8: 1, I64: 8 };
+export const DTYPE_BYTES: Record<SafetensorsDType, number> = { F32: 4, F64: 8, I32: 4, U8: 1, I64: 8, F16: 2, BF16: 2 };
 
 // Positions in the reference's Dtype enum (declared in increasing alignment); only order matters.
-const DTYPE_RANK: Record<SafetensorsDType, number> = { U8: 1, I32: 9, F32: 11, F64: 12, I64: 13 };
+const DTYPE_RANK: Record<SafetensorsDType, number> = { U8: 1, F16: 7, BF16: 8, I32: 9, F32: 11, F64: 12, I64: 13 };
 
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -96,7 +99,7 @@ function parseEntry(name: string, value: unknown): TensorEntry {
   if (!isPlainObject(value)) throw new FormatError(`the header entry for tensor '${name}' is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
-    throw new FormatError(`tensor '${name}' has dtype ${JSON.stringify(dtype)}; sepconv reads F32, F64, I32, U8 and I64`);
+    throw new FormatError(`tensor '${name}' has dtype ${JSON.stringify(dtype)}; sepconv reads F32, F64, F16, BF16, I32, U8 and I64`);
   if (!Array.isArray(shape) || !shape.every(isSize))
     throw new FormatError(`tensor '${name}' has shape ${JSON.stringify(shape)}, not an array of sizes`);
   if (shape.length > 8) throw new FormatError(`tensor '${name}' has ${shape.length} dims; sepconv supports at most 8`);

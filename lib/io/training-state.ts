@@ -74,6 +74,18 @@ export function saveTrainingState(path: string, state: TrainingState): void {
   writeTensors('saveTrainingState', path, [...tensors], { format: FORMAT, version: VERSION, state: JSON.stringify(tree) });
 }
 
+/** Whether a safetensors header's metadata is that of a training-state file. */
+export function isTrainingState(metadata: Readonly<Record<string, string>>): boolean {
+  return metadata.format === FORMAT;
+}
+
+/** Frees every tensor in a loaded training state (or any part of one). */
+export function disposeTrainingState(value: unknown): void {
+  if (value instanceof Tensor) value.dispose();
+  else if (Array.isArray(value)) value.forEach(disposeTrainingState);
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach(disposeTrainingState);
+}
+
 /**
  * Loads a file written by saveTrainingState: the same tree, with tensors on the CPU.
  *

@@ -4,6 +4,8 @@ import { expectFloatTensor } from '../functional/validate.js';
 import type { Tensor } from '../tensor.js';
 import { BatchNorm2d, Conv2d, ReLU, SeparableConv2d, Sequential } from '../nn/index.js';
 import type { AnyModule, TensorModule } from '../nn/index.js';
+import { initScheme, resetParameters_ } from '../nn/init.js';
+import type { InitScheme } from '../nn/init.js';
 
 /** Which convolution a model's 3×3 layers use: `Conv2d`, or depthwise + pointwise (`SeparableConv2d`). */
 export type ConvKind = 'regular' | 'dsc';
@@ -17,6 +19,15 @@ export interface ZooOptions {
   numClasses?: number;
   /** Default 3. */
   inChannels?: number;
+  /** Parameter initialisation: 'torch' (PyTorch's defaults, the default) or 'keras' (glorot_uniform kernels, zero biases). */
+  init?: InitScheme;
+  /**
+   * Multiplies the input before the first layer, like Keras' Rescaling layer (default 1).
+   * 255 turns sepconv's [0, 1] images into the raw 0–255 pixels some reference experiments
+   * trained on (Keras' CIFAR-10 VGG); being part of the model, it applies in evaluation and
+   * inference as well.
+   */
+  inputScale?: number;
 }
 
 /** Checks the common options and applies the model's defaults. */
@@ -27,7 +38,28 @@ export function zooOptions(model: string, opts: ZooOptions, defaults: { conv: Co
     conv,
     numClasses: positiveInt(model, 'numClasses', opts.numClasses, defaults.numClasses),
     inChannels: positiveInt(model, 'inChannels', opts.inChannels, 3),
+    init: initScheme(model, 'options.init', opts.init),
+    inputScale: positiveNumber(model, 'inputScale', opts.inputScale, 1),
   };
+}
+
+function positiveNumber(model: string, argument: string, value: unknown, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalidArg(model, `options.${argument}`, 'a positive number', describe(value));
+  return v;
+}
+
+/** The input times a model's inputScale (the input itself, not a copy, at scale 1). */
+export function scaleInput(x: Tensor, inputScale: number): Tensor {
+  return inputScale === 1 ? x : x.mul(inputScale);
+}
+
+/**
+ * Applies a zoo model's `init` option once its layers exist: layers are built with PyTorch's
+ * defaults, so only 'keras' re-draws them (in module order, from the seeded generator).
+ */
+export function applyInit(model: AnyModule, init: InitScheme): void {
+  if (init !== 'torch') resetParameters_(model, init);
 }
 
 export function positiveInt(model: string, argument: string, value: unknown, fallback: number): number {

@@ -8,6 +8,7 @@ import { segnet } from './segnet.js';
 import { unet } from './unet.js';
 import { vgg } from './vgg.js';
 import type { ConvKind } from './blocks.js';
+import type { InitScheme } from '../nn/init.js';
 
 export { CONV_KINDS } from './blocks.js';
 export type { ConvKind } from './blocks.js';
@@ -22,7 +23,7 @@ export type { MobileNetOptions } from './mobilenet.js';
 
 export interface ModelEntry {
   /** Builds the model; `conv` defaults to the model's own default (mobilenet: 'dsc', the rest 'regular'). */
-  build(opts: { conv?: ConvKind; numClasses?: number; inChannels?: number }): TensorModule;
+  build(opts: { conv?: ConvKind; numClasses?: number; inChannels?: number; init?: InitScheme; inputScale?: number }): TensorModule;
   /** The input [C, H, W] the model is meant for (its dataset's). */
   defaultInput: readonly [number, number, number];
   task: 'classification' | 'segmentation';

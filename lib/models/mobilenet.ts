@@ -2,7 +2,7 @@
 import { describe, invalidArg } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, DepthwiseConv2d, Flatten, Linear, Module, PointwiseConv2d, ReLU, Sequential } from '../nn/index.js';
-import { zooOptions } from './blocks.js';
+import { applyInit, scaleInput, zooOptions } from './blocks.js';
 import type { ConvKind, ZooOptions } from './blocks.js';
 
 /**
@@ -45,9 +45,13 @@ export class MobileNet extends Module {
   readonly flatten: Flatten;
   readonly fc: Linear;
 
+  /** What the input is multiplied by before the first layer (options.inputScale). */
+  readonly inputScale: number;
+
   constructor(opts: MobileNetOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels } = zooOptions('MobileNet', opts, { conv: 'dsc', numClasses: 10 });
+    const { conv: kind, numClasses, inChannels, init, inputScale } = zooOptions('MobileNet', opts, { conv: 'dsc', numClasses: 10 });
+    this.inputScale = inputScale;
     const alpha = opts.widthMultiplier ?? 1;
     if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 4)) throw invalidArg('MobileNet', 'options.widthMultiplier', 'a number in (0, 4]', describe(opts.widthMultiplier));
     const width = (w: number): number => Math.max(1, Math.floor(w * alpha));
@@ -61,10 +65,12 @@ export class MobileNet extends Module {
     this.pool = this.registerModule('pool', new AdaptiveAvgPool2d(1));
     this.flatten = this.registerModule('flatten', new Flatten());
     this.fc = this.registerModule('fc', new Linear(channels, numClasses));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {
-    return this.fc.call(this.flatten.call(this.pool.call(this.features.call(x))));
+    return this.fc.call(this.flatten.call(this.pool.call(this.features.call(scaleInput(x, this.inputScale)))));
   }
 }
 

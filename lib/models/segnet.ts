@@ -2,7 +2,7 @@
 import type { Tensor } from '../tensor.js';
 import { BatchNorm2d, MaxPool2d, MaxUnpool2d, Module, ModuleList, Sequential } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
-import { convBnRelu, expectPoolableInput, zooOptions } from './blocks.js';
+import { applyInit, convBnRelu, expectPoolableInput, scaleInput, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 
 /**
@@ -29,9 +29,13 @@ export class SegNet extends Module {
   readonly dec: ModuleList<Sequential>;
   readonly inChannels: number;
 
+  /** What the input is multiplied by before the first layer (options.inputScale). */
+  readonly inputScale: number;
+
   constructor(opts: SegNetOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels: imageChannels } = zooOptions('SegNet', opts, { conv: 'regular', numClasses: 3 });
+    const { conv: kind, numClasses, inChannels: imageChannels, init, inputScale } = zooOptions('SegNet', opts, { conv: 'regular', numClasses: 3 });
+    this.inputScale = inputScale;
     this.inChannels = imageChannels;
     this.inputBn = this.registerModule('input_bn', new BatchNorm2d(this.inChannels));
     let inChannels = this.inChannels;
@@ -55,11 +59,13 @@ export class SegNet extends Module {
       return new Sequential(...layers);
     });
     this.dec = this.registerModule('dec', new ModuleList(decoder));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {
     expectPoolableInput(this, x, this.inChannels, WIDTHS.map((width, i) => ({ name: `enc.${i}`, width })));
-    let y = this.inputBn.call(x);
+    let y = this.inputBn.call(scaleInput(x, this.inputScale));
     const indices: Tensor[] = [];
     const sizes: number[][] = [];
     for (const stage of this.enc) {

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { Conv2d, ConvTranspose2d, MaxPool2d, Module, ModuleList, Sequential, Upsample } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
 import { cat } from '../functional/concat.js';
-import { doubleConv, expectPoolableInput, positiveInt, zooOptions } from './blocks.js';
+import { applyInit, doubleConv, expectPoolableInput, positiveInt, scaleInput, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 
 export type UNetDecoder = 'transpose' | 'upsample';
@@ -39,9 +39,13 @@ export class UNet extends Module {
   readonly inChannels: number;
   private readonly widths: number[];
 
+  /** What the input is multiplied by before the first layer (options.inputScale). */
+  readonly inputScale: number;
+
   constructor(opts: UNetOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels: imageChannels } = zooOptions('UNet', opts, { conv: 'regular', numClasses: 3 });
+    const { conv: kind, numClasses, inChannels: imageChannels, init, inputScale } = zooOptions('UNet', opts, { conv: 'regular', numClasses: 3 });
+    this.inputScale = inputScale;
     this.inChannels = imageChannels;
     const base = positiveInt('UNet', 'baseWidth', opts.baseWidth, 64);
     const decoder = opts.decoder ?? 'transpose';
@@ -57,12 +61,14 @@ export class UNet extends Module {
     this.up = this.registerModule('up', new ModuleList(levels.map((i) => upsampler(this.widths[i]!))));
     this.dec = this.registerModule('dec', new ModuleList(levels.map((i) => doubleConv(kind, 2 * this.widths[i]!, this.widths[i]!))));
     this.head = this.registerModule('head', new Conv2d(base, numClasses, 1));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {
     expectPoolableInput(this, x, this.inChannels, this.widths.slice(0, LEVELS).map((width, i) => ({ name: `enc.${i}`, width })));
     const skips: Tensor[] = [];
-    let y = x;
+    let y = scaleInput(x, this.inputScale);
     for (let i = 0; i < LEVELS; i++) {
       y = this.enc.at(i).call(y);
       skips.push(y);

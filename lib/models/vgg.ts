@@ -4,7 +4,7 @@ import { expectFloatTensor } from '../functional/validate.js';
 import type { Tensor } from '../tensor.js';
 import { Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '../nn/index.js';
 import type { TensorModule } from '../nn/index.js';
-import { conv3x3, positiveInt, zooOptions } from './blocks.js';
+import { applyInit, conv3x3, positiveInt, scaleInput, zooOptions } from './blocks.js';
 import type { ZooOptions } from './blocks.js';
 
 /** conv: 'regular' Conv2d or 'dsc' Keras-style SeparableConv2d for every conv (default 'regular'); numClasses default 10 (CIFAR-10). */
@@ -28,9 +28,13 @@ export class VGG extends Module {
   readonly inChannels: number;
   readonly inputSize: number;
 
+  /** What the input is multiplied by before the first layer (options.inputScale). */
+  readonly inputScale: number;
+
   constructor(opts: VggOptions = {}) {
     super();
-    const { conv: kind, numClasses, inChannels: imageChannels } = zooOptions('VGG', opts, { conv: 'regular', numClasses: 10 });
+    const { conv: kind, numClasses, inChannels: imageChannels, init, inputScale } = zooOptions('VGG', opts, { conv: 'regular', numClasses: 10 });
+    this.inputScale = inputScale;
     this.inChannels = imageChannels;
     this.inputSize = positiveInt('VGG', 'inputSize', opts.inputSize, 32);
     if (this.inputSize % 8 !== 0) throw invalidArg('VGG', 'options.inputSize', 'a multiple of 8 (three 2×2 pools)', String(opts.inputSize));
@@ -44,13 +48,15 @@ export class VGG extends Module {
     this.flatten = this.registerModule('flatten', new Flatten());
     const side = this.inputSize / 8;
     this.fc = this.registerModule('fc', new Linear(inChannels * side * side, numClasses));
+
+    applyInit(this, init);
   }
 
   forward(x: Tensor): Tensor {
     const s = expectFloatTensor(this.label(), 'input', x).shape;
     if (s.length !== 4 || s[1] !== this.inChannels || s[2] !== this.inputSize || s[3] !== this.inputSize)
       throw invalidArg(this.label(), 'input', `a [N, ${this.inChannels}, ${this.inputSize}, ${this.inputSize}] tensor (fc takes ${this.fc.inFeatures} features)`, `shape ${shapeStr(s)}`);
-    return this.fc.call(this.flatten.call(this.features.call(x)));
+    return this.fc.call(this.flatten.call(this.features.call(scaleInput(x, this.inputScale))));
   }
 }
 

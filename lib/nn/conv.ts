@@ -6,7 +6,9 @@ import { invalidArg, shapeStr } from '../errors.js';
 import { expectFloatTensor, pair } from '../functional/validate.js';
 import { empty } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { expectNCHW, initLikePyTorch, intArg, Layer, slidingOutput } from './layer.js';
+import { expectNCHW, initWeights, intArg, Layer, slidingOutput } from './layer.js';
+import { initScheme } from './init.js';
+import type { Initialisable, InitScheme } from './init.js';
 import type { Window } from './layer.js';
 import { Module } from './module.js';
 import { conv2d, convTranspose2d } from '../functional/conv.js';
@@ -22,6 +24,8 @@ export interface Conv2dOptions {
   groups?: number;
   /** Default true. */
   bias?: boolean;
+  /** How weight and bias are drawn: 'torch' (PyTorch's defaults, the default) or 'keras' (glorot_uniform, zero bias). */
+  init?: InitScheme;
 }
 
 function resolvePadding(layer: string, padding: Conv2dOptions['padding'], kernel: [number, number], stride: [number, number], dilation: [number, number]): [number, number] {
@@ -40,9 +44,9 @@ function repr(name: string, value: readonly number[], fallback: number): string 
 /**
  * What Conv2d and ConvTranspose2d share (PyTorch's _ConvNd): the checked geometry and the
  * weight ([out, in/groups, kh, kw], or [in, out/groups, kh, kw] when transposed) and bias,
- * initialised as PyTorch does.
+ * initialised as PyTorch does unless `init: 'keras'`.
  */
-abstract class ConvLayer extends Layer {
+abstract class ConvLayer extends Layer implements Initialisable {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
@@ -73,7 +77,12 @@ abstract class ConvLayer extends Layer {
     const weightShape = transposed ? [inChannels, outChannels / this.groups, kh, kw] : [outChannels, inChannels / this.groups, kh, kw];
     this.weight = this.registerParameter('weight', empty(weightShape));
     this.bias = this.registerParameter('bias', opts.bias === false ? null : empty([outChannels]));
-    initLikePyTorch(this.weight, this.bias);
+    this.resetParameters(initScheme(name, 'init', opts.init));
+  }
+
+  /** Re-draws weight and bias under `scheme` (PyTorch's reset_parameters, with a scheme). */
+  resetParameters(scheme: InitScheme): void {
+    initWeights(this.weight, this.bias, scheme);
   }
 
   protected override extraRepr(): string {
@@ -90,7 +99,8 @@ abstract class ConvLayer extends Layer {
 
 /**
  * 2-D convolution over NCHW input (PyTorch's nn.Conv2d): weight [out, in/groups, kh, kw],
- * bias [out]; initialised as PyTorch does (Kaiming-uniform a=√5, bias U(±1/√fan_in)).
+ * bias [out]; initialised as PyTorch does (Kaiming-uniform a=√5, bias U(±1/√fan_in)), or as
+ * Keras does with `init: 'keras'` (glorot_uniform, zero bias).
  *
  * @example
  * const conv = new sc.nn.Conv2d(16, 32, 3, { padding: 1, bias: false });
@@ -141,6 +151,16 @@ export class DepthwiseConv2d extends Conv2d {
     super(channels, channels * multiplier, kernelSize, { ...opts, groups: channels });
   }
 
+  /**
+   * Keras counts a depthwise kernel (kh, kw, channels, multiplier) as fan_in = kh·kw·channels
+   * and fan_out = kh·kw·multiplier, unlike the [channels·multiplier, 1, kh, kw] weight's own fans.
+   */
+  override resetParameters(scheme: InitScheme): void {
+    const taps = this.kernelSize[0] * this.kernelSize[1];
+    const multiplier = this.outChannels / this.inChannels;
+    initWeights(this.weight, this.bias, scheme, { fanIn: taps * this.inChannels, fanOut: taps * multiplier });
+  }
+
   override forward(x: Tensor): Tensor {
     this.checkInput(x);
     return depthwiseConv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
@@ -152,6 +172,8 @@ export interface PointwiseConv2dOptions {
   groups?: number;
   /** Default true. */
   bias?: boolean;
+  /** 'torch' (default) or 'keras', as for Conv2d. */
+  init?: InitScheme;
 }
 
 /**
@@ -177,6 +199,8 @@ export interface SeparableConv2dOptions {
   depthwiseBias?: boolean;
   /** Default 1. */
   depthMultiplier?: number;
+  /** 'torch' (default) or 'keras' (SeparableConv2D's glorot_uniform for both kernels, zero bias). */
+  init?: InitScheme;
 }
 
 /**
@@ -200,9 +224,9 @@ export class SeparableConv2d extends Module {
     opts: SeparableConv2dOptions = {},
   ) {
     super();
-    const { bias, depthwiseBias, depthMultiplier, ...window } = opts;
-    this.depthwise = this.registerModule('depthwise', new DepthwiseConv2d(inChannels, kernelSize, { ...window, depthMultiplier, bias: depthwiseBias ?? false }));
-    this.pointwise = this.registerModule('pointwise', new PointwiseConv2d(this.depthwise.outChannels, outChannels, { bias: bias ?? true }));
+    const { bias, depthwiseBias, depthMultiplier, init, ...window } = opts;
+    this.depthwise = this.registerModule('depthwise', new DepthwiseConv2d(inChannels, kernelSize, { ...window, depthMultiplier, bias: depthwiseBias ?? false, init }));
+    this.pointwise = this.registerModule('pointwise', new PointwiseConv2d(this.depthwise.outChannels, outChannels, { bias: bias ?? true, init }));
   }
 
   /** Checks an input shape (naming this layer) and returns the output shape. */
@@ -229,6 +253,8 @@ export interface ConvTranspose2dOptions {
   dilation?: Pair;
   groups?: number;
   bias?: boolean;
+  /** 'torch' (default) or 'keras', as for Conv2d. */
+  init?: InitScheme;
 }
 
 /**

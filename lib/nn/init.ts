@@ -1,8 +1,9 @@
 /**
- * In-place initialisers (`sc.nn.init`), PyTorch's `torch.nn.init` under camelCase names.
+ * In-place initialisers (`sc.nn.init`), PyTorch's `torch.nn.init` under camelCase names, and
+ * the two layer-initialisation schemes of the frameworks the reference experiments ran in.
  * Random ones draw from the generator `sc.manualSeed` seeds.
  */
-import { invalidArg, shapeStr } from '../errors.js';
+import { describe, invalidArg, shapeStr } from '../errors.js';
 import { nextRandom, runKernel } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
 
@@ -38,6 +39,63 @@ export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 export function fanIn(shape: Shape): number {
   if (shape.length < 2) throw invalidArg('fanIn', 'shape', 'a weight shape with at least 2 dims', shapeStr(shape));
   return shape.slice(1).reduce((n, d) => n * d, 1);
+}
+
+/** Outputs each input feeds: dim 0 times the receptive field ([out, in, kh, kw] → out·kh·kw, as PyTorch). */
+export function fanOut(shape: Shape): number {
+  if (shape.length < 2) throw invalidArg('fanOut', 'shape', 'a weight shape with at least 2 dims', shapeStr(shape));
+  return shape[0]! * shape.slice(2).reduce((n, d) => n * d, 1);
+}
+
+/**
+ * Glorot/Xavier uniform: U(−b, b) with b = gain·√(6 / (fan_in + fan_out)), PyTorch's
+ * xavier_uniform_ (fans from the shape as fanIn/fanOut say) and Keras' glorot_uniform (pass
+ * Keras' fans where its kernel layout counts them differently, e.g. a depthwise kernel).
+ *
+ * @example
+ * sc.nn.init.xavierUniform_(linear.weight);
+ */
+export function xavierUniform_(t: Tensor, opts: { gain?: number; fanIn?: number; fanOut?: number } = {}): Tensor {
+  const fans = (opts.fanIn ?? fanIn(t.shape)) + (opts.fanOut ?? fanOut(t.shape));
+  const bound = (opts.gain ?? 1) * Math.sqrt(6 / fans);
+  return uniform_(t, -bound, bound);
+}
+
+/**
+ * How layers draw their parameters: 'torch' — PyTorch's defaults (weight Kaiming-uniform with
+ * a = √5, bias U(±1/√fan_in)); 'keras' — Keras' defaults (kernel glorot_uniform with Keras'
+ * fan rules, bias zeros). BatchNorm starts at weight 1, bias 0 under both.
+ */
+export type InitScheme = 'torch' | 'keras';
+
+export const INIT_SCHEMES: readonly InitScheme[] = ['torch', 'keras'];
+
+/** A layer option `init`, checked; `layer` and `argument` name it in the error. */
+export function initScheme(layer: string, argument: string, value: unknown): InitScheme {
+  if (value === undefined) return 'torch';
+  if (!INIT_SCHEMES.includes(value as InitScheme)) throw invalidArg(layer, argument, "'torch' or 'keras'", describe(value));
+  return value as InitScheme;
+}
+
+/** What a layer with parameters does to (re)draw them under a scheme. */
+export interface Initialisable {
+  resetParameters(scheme: InitScheme): void;
+}
+
+const isInitialisable = (m: object): m is Initialisable => typeof (m as Partial<Initialisable>).resetParameters === 'function';
+
+/**
+ * Re-draws the parameters of every layer in `module` (itself included) under `scheme`, in
+ * module order; BatchNorm and other layers without a scheme keep theirs. Returns `module`.
+ *
+ * @example
+ * sc.manualSeed(0);
+ * const model = sc.nn.init.resetParameters_(sc.models.vgg({ conv: 'dsc' }), 'keras');
+ */
+export function resetParameters_<M extends { modules(): object[] }>(module: M, scheme: InitScheme): M {
+  initScheme('resetParameters_', 'scheme', scheme);
+  for (const m of module.modules()) if (isInitialisable(m)) m.resetParameters(scheme);
+  return module;
 }
 
 /**

@@ -8,7 +8,8 @@ import { describe, invalidArg, shapeStr } from '../errors.js';
 import { expectFloatTensor } from '../functional/validate.js';
 import { empty } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { fanIn, kaimingUniform_, uniform_ } from './init.js';
+import { fanIn, kaimingUniform_, uniform_, xavierUniform_, zeros_ } from './init.js';
+import type { InitScheme } from './init.js';
 import { Module } from './module.js';
 
 /**
@@ -82,8 +83,17 @@ export function slidingOutput(layer: string, input: Shape, w: Window): [number, 
   return [out[0]!, out[1]!];
 }
 
-/** PyTorch's default layer initialisation: weight Kaiming-uniform (a = √5), bias U(±1/√fan_in). */
-export function initLikePyTorch(weight: Tensor, bias: Tensor | null): void {
+/**
+ * A weight and its bias drawn under a scheme: 'torch' — Kaiming-uniform (a = √5), bias
+ * U(±1/√fan_in); 'keras' — glorot_uniform with Keras' fans (`kerasFans`, default the shape's
+ * fan_in/fan_out, which is what Keras counts for its conv and dense kernels), bias zeros.
+ */
+export function initWeights(weight: Tensor, bias: Tensor | null, scheme: InitScheme, kerasFans?: { fanIn: number; fanOut: number }): void {
+  if (scheme === 'keras') {
+    xavierUniform_(weight, kerasFans ?? {});
+    if (bias !== null) zeros_(bias);
+    return;
+  }
   kaimingUniform_(weight, { a: Math.sqrt(5) });
   if (bias !== null) {
     const bound = 1 / Math.sqrt(fanIn(weight.shape));

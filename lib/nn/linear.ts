@@ -3,32 +3,39 @@ import { invalidArg, shapeStr } from '../errors.js';
 import { flatten } from '../functional/elementwise.js';
 import { empty, numelOf } from '../tensor.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { initLikePyTorch, intArg, Layer } from './layer.js';
+import { initWeights, intArg, Layer } from './layer.js';
+import { initScheme } from './init.js';
+import type { Initialisable, InitScheme } from './init.js';
 import { linear } from '../functional/linear.js';
 
 /**
  * y = x·Wᵀ + b over the last dim (PyTorch's nn.Linear): weight [out, in], bias [out];
- * leading dims are batch dims. Initialised as PyTorch does.
+ * leading dims are batch dims. Initialised as PyTorch does, or as Keras' Dense with `init: 'keras'`.
  *
  * @example
  * const fc = new sc.nn.Linear(4096, 10);
  * fc.call(sc.randn([8, 4096])).shape; // [8, 10]
  */
-export class Linear extends Layer {
+export class Linear extends Layer implements Initialisable {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    opts: { bias?: boolean } = {},
+    opts: { bias?: boolean; init?: InitScheme } = {},
   ) {
     super();
     intArg('Linear', 'inFeatures', inFeatures, 1);
     intArg('Linear', 'outFeatures', outFeatures, 1);
     this.weight = this.registerParameter('weight', empty([outFeatures, inFeatures]));
     this.bias = this.registerParameter('bias', opts.bias === false ? null : empty([outFeatures]));
-    initLikePyTorch(this.weight, this.bias);
+    this.resetParameters(initScheme('Linear', 'init', opts.init));
+  }
+
+  /** Re-draws weight and bias under `scheme` ('keras': Dense's glorot_uniform, zero bias). */
+  resetParameters(scheme: InitScheme): void {
+    initWeights(this.weight, this.bias, scheme);
   }
 
   outputShape(input: Shape): number[] {

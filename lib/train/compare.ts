@@ -13,6 +13,7 @@ import { configError, CONVS, resolveConfig, taskOf } from './config.js';
 import type { ConvKind, TrainConfig, TrainOptions } from './config.js';
 import type { FitEvent, FitResult } from './events.js';
 import { fit } from './fit.js';
+import { count } from './progress.js';
 import { parseMetricsJsonl, writeFileAtomic } from './files.js';
 import { renderCurves } from './pictures.js';
 import { reportHtml, reportMarkdown } from './report.js';
@@ -114,7 +115,7 @@ async function writeReport(out: string, config: TrainConfig, results: Record<Con
     task,
     context: [
       `data: ${config.dataset}${config.limit ? ` (first ${config.limit} training items)` : ''}, validation on the test split${config.valLimit ? ` (first ${config.valLimit})` : ''}`,
-      `training: ${config.epochs} epochs, batch ${config.batchSize}, ${config.optimizer} lr ${config.lr}, seed ${config.seed}${config.preset ? `, preset ${config.preset}` : ''}`,
+      `training: ${count(config.epochs, 'epoch')}, batch ${config.batchSize}, ${config.optimizer} lr ${config.lr}, seed ${config.seed}${config.preset ? `, preset ${config.preset}` : ''}`,
       `machine: ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, ${arch()}), kernels ${b.isa} with ${b.threads} threads`,
       `date: ${new Date().toISOString().slice(0, 10)}`,
     ],

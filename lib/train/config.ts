@@ -13,7 +13,9 @@ export const DATASETS = ['cifar10', 'pets'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const SCHEDULERS = ['none', 'step', 'cosine'] as const;
 export const DEVICES = ['cpu', 'cuda'] as const;
-export const PRESETS = ['keras-vgg', 'segnet-article'] as const;
+export const PRESETS = ['keras-vgg', 'segnet-article', 'unet-article'] as const;
+export const INITS = ['torch', 'keras'] as const;
+export const PIXELS = ['unit', 'raw'] as const;
 
 export type ModelName = (typeof MODELS)[number];
 export type ConvKind = (typeof CONVS)[number];
@@ -31,6 +33,15 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   optimizer: (typeof OPTIMIZERS)[number];
+  /** Adam's epsilon (ignored by SGD): PyTorch's default 1e-8, Keras' 1e-7. */
+  eps: number;
+  /** Parameter initialisation: PyTorch's defaults or Keras' (glorot_uniform, zero biases). */
+  init: (typeof INITS)[number];
+  /**
+   * What the network sees: 'unit' — pixels in [0, 1]; 'raw' — 0–255, as Keras' CIFAR-10 VGG
+   * trained (the model multiplies its input by 255, so evaluation and inference match).
+   */
+  pixels: (typeof PIXELS)[number];
   /** SGD momentum (ignored by Adam). */
   momentum: number;
   weightDecay: number;
@@ -47,6 +58,12 @@ export interface TrainConfig {
   hflip: boolean;
   /** Contrast jitter strength (0: none), as torchvision's ColorJitter(contrast=…). */
   contrast: number;
+  /** Random rotation of image and mask by up to ± this many degrees (0: none). */
+  rotate: number;
+  /** Probability of blanking each colour channel (0: none). */
+  channelDropout: number;
+  /** Probability of erasing one random block of the image (0: none), as torchvision's RandomErasing. */
+  erase: number;
   seed: number;
   /** Kernel threads (null: the library default). */
   threads: number | null;
@@ -69,14 +86,26 @@ export function taskOf(dataset: DatasetName): Task {
 
 /**
  * Preset values. segnet-article decays the regular network's learning rate with
- * StepLR(7, 0.7) and trains the DSC one without a scheduler, as the article did.
+ * StepLR(7, 0.7) and trains the DSC one without a scheduler, as the article did; unet-article
+ * is the UNet loss comparison's training: 128², 100 epochs, heavy augmentation (flips,
+ * rotation, channel dropping, block removal), StepLR(25, 0.8).
  *
  * @example
  * sc.train.presetValues('segnet-article', 'dsc').scheduler; // 'none'
  */
 export function presetValues(preset: (typeof PRESETS)[number], conv: ConvKind): TrainOptions {
   if (preset === 'keras-vgg')
-    return { model: 'vgg', dataset: 'cifar10', imageSize: 32, batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, scheduler: 'none', hflip: false, contrast: 0 };
+    // The Keras reference fits on cifar10.load_data()'s raw pixels, with Keras' initialisers and Adam's epsilon.
+    return {
+      model: 'vgg', dataset: 'cifar10', imageSize: 32, batchSize: 128, epochs: 10, optimizer: 'adam', lr: 1e-3, eps: 1e-7,
+      init: 'keras', pixels: 'raw', scheduler: 'none', hflip: false, contrast: 0,
+    };
+  if (preset === 'unet-article')
+    // The article names the augmentations, not their strengths: these are ours (written down in the README).
+    return {
+      model: 'unet', dataset: 'pets', imageSize: 128, batchSize: 16, epochs: 100, optimizer: 'adam', lr: 1e-3,
+      hflip: true, rotate: 15, channelDropout: 0.1, erase: 0.25, scheduler: 'step', stepSize: 25, gamma: 0.8,
+    };
   return {
     model: 'segnet',
     dataset: 'pets',
@@ -115,14 +144,19 @@ function positive(name: string, value: unknown, { allowZero = false } = {}): num
   throw configError(`${name} expects a ${allowZero ? 'non-negative' : 'positive'} number but received ${quoted(value)}`);
 }
 
+function probability(name: string, value: unknown): number {
+  if (typeof value === 'number' && value >= 0 && value <= 1) return value;
+  throw configError(`${name} expects a probability in [0, 1] but received ${quoted(value)}`);
+}
+
 /** Names of the options as the CLI spells them, for messages. */
 export function flagName(option: keyof TrainConfig): string {
   return '--' + option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
 const OPTION_KEYS: readonly (keyof TrainConfig)[] = [
-  'preset', 'model', 'conv', 'dataset', 'dataDir', 'epochs', 'batchSize', 'lr', 'optimizer', 'momentum', 'weightDecay', 'scheduler',
-  'stepSize', 'gamma', 'imageSize', 'limit', 'valLimit', 'hflip', 'contrast', 'seed', 'threads', 'device', 'maskSamples', 'out',
+  'preset', 'model', 'conv', 'dataset', 'dataDir', 'epochs', 'batchSize', 'lr', 'optimizer', 'eps', 'init', 'pixels', 'momentum', 'weightDecay', 'scheduler',
+  'stepSize', 'gamma', 'imageSize', 'limit', 'valLimit', 'hflip', 'contrast', 'rotate', 'channelDropout', 'erase', 'seed', 'threads', 'device', 'maskSamples', 'out',
 ];
 
 /**
@@ -167,6 +201,9 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
     batchSize: integer(flagName('batchSize'), o.batchSize ?? 64, 1),
     lr: positive(flagName('lr'), o.lr ?? 1e-3),
     optimizer: oneOf(flagName('optimizer'), o.optimizer ?? 'adam', OPTIMIZERS),
+    eps: positive(flagName('eps'), o.eps ?? 1e-8),
+    init: oneOf(flagName('init'), o.init ?? 'torch', INITS),
+    pixels: oneOf(flagName('pixels'), o.pixels ?? 'unit', PIXELS),
     momentum: positive(flagName('momentum'), o.momentum ?? 0.9, { allowZero: true }),
     weightDecay: positive(flagName('weightDecay'), o.weightDecay ?? 0, { allowZero: true }),
     scheduler: oneOf(flagName('scheduler'), o.scheduler ?? 'none', SCHEDULERS),
@@ -177,12 +214,20 @@ export function resolveConfig(options: TrainOptions): TrainConfig {
     valLimit: optional('valLimit'),
     hflip,
     contrast: positive(flagName('contrast'), o.contrast ?? 0, { allowZero: true }),
+    rotate: positive(flagName('rotate'), o.rotate ?? 0, { allowZero: true }),
+    channelDropout: probability(flagName('channelDropout'), o.channelDropout ?? 0),
+    erase: probability(flagName('erase'), o.erase ?? 0),
     seed: integer(flagName('seed'), o.seed ?? 0, 0),
     threads: optional('threads'),
     device: oneOf(flagName('device'), o.device ?? 'cpu', DEVICES),
     maskSamples: integer(flagName('maskSamples'), o.maskSamples ?? 6, 1),
     out,
   };
+}
+
+/** The model's inputScale for a pixels setting. */
+export function inputScaleOf(pixels: TrainConfig['pixels']): number {
+  return pixels === 'raw' ? 255 : 1;
 }
 
 /** Options that may differ when resuming a run (everything else must match its config.json). */

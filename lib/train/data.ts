@@ -72,6 +72,9 @@ export function trainTransforms(config: TrainConfig): Transform[] {
   const list: Transform[] = [];
   if (config.hflip) list.push(T.randomHorizontalFlip(0.5));
   if (config.contrast > 0) list.push(T.colorJitter({ contrast: config.contrast }));
+  if (config.rotate > 0) list.push(T.randomRotation(config.rotate));
+  if (config.channelDropout > 0) list.push(T.channelDropout(config.channelDropout));
+  if (config.erase > 0) list.push(T.randomErasing({ p: config.erase }));
   return list;
 }
 

@@ -78,6 +78,7 @@ export async function fit(options: FitOptions, handlers?: JobHandlers): Promise<
  * const result = await sc.train.startFit(plan);
  */
 export function startFit(plan: RunPlan, handlers?: JobHandlers): Promise<FitResult> {
+  if (plan.note !== undefined) handlers?.onEvent?.({ type: 'warning', message: plan.note });
   return runInWorker<FitResult>({ kind: 'fit', config: plan.config, mode: plan.mode }, handlers);
 }
 

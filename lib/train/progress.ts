@@ -1,12 +1,27 @@
 /**
  * Progress display for the CLI: a live bar per epoch (cli-progress) when stderr is a
- * terminal, and one plain line per epoch otherwise (CI logs, pipes).
+ * terminal; otherwise (CI logs, pipes, services) one line per epoch plus a heartbeat line
+ * once a minute in between, so a long epoch is never silent.
  */
 import cliProgress from 'cli-progress';
 import type { FitEvent } from './events.js';
 import type { MetricsRow } from './files.js';
 
 const fixed = (v: number | undefined, digits: number): string => (v === undefined ? '–' : Number.isFinite(v) ? v.toFixed(digits) : String(v));
+
+/** '1 step', '3 steps'. */
+export const count = (n: number, noun: string): string => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+
+/** Seconds between heartbeat lines when there is no live bar (at most 2 a minute, at least 1 every 5 minutes). */
+export const HEARTBEAT_SECONDS = 60;
+
+/** 75 → '1m15s', 3725 → '1h02m'. */
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
 
 /**
  * The one-line summary of an epoch.
@@ -40,6 +55,8 @@ export interface ProgressOptions {
   print?: (line: string) => void;
   /** Where warnings go (default: console.error). */
   warn?: (line: string) => void;
+  /** The clock for heartbeats, in milliseconds (default performance.now). */
+  now?: () => number;
 }
 
 /**
@@ -57,25 +74,56 @@ export class ProgressPrinter {
   private readonly live: boolean;
   private readonly print: (line: string) => void;
   private readonly warn: (line: string) => void;
+  private readonly now: () => number;
+  /** When the last line was printed and the current epoch's first step was seen (ms). */
+  private lastLine = 0;
+  private epochStarted: { at: number; step: number } | null = null;
 
   constructor(options: ProgressOptions = {}) {
     this.live = options.live ?? process.stderr.isTTY === true;
     this.print = options.print ?? ((line) => console.log(line));
     this.warn = options.warn ?? ((line) => console.error(line));
+    this.now = options.now ?? (() => performance.now());
+    this.lastLine = this.now();
+  }
+
+  private line(text: string): void {
+    this.print(text);
+    this.lastLine = this.now();
+  }
+
+  /** A plain progress line between epochs: position, loss, metric, speed and the epoch's ETA. */
+  private heartbeat(event: Extract<FitEvent, { type: 'step' }>): void {
+    const now = this.now();
+    if (this.epochStarted === null || event.step <= this.epochStarted.step) this.epochStarted = { at: now, step: event.step - 1 };
+    if (now - this.lastLine < HEARTBEAT_SECONDS * 1000) return;
+    const done = event.step - this.epochStarted.step;
+    const eta = ((now - this.epochStarted.at) / 1000 / done) * (event.steps - event.step);
+    this.line(
+      `epoch ${event.epoch}/${event.epochs} step ${event.step}/${event.steps}  loss ${fixed(event.loss, 4)} ${event.metricName} ${fixed(event.metric, 4)} | ` +
+        `${fixed(event.imagesPerSecond, 0)} img/s | epoch ETA ${duration(eta)}`,
+    );
   }
 
   handle(event: FitEvent): void {
     switch (event.type) {
       case 'start':
         this.epochs = event.epochs;
-        this.print(
+        if (event.epoch > event.epochs) {
+          this.line(`${event.runDir} has finished its ${count(event.epochs, 'epoch')}: nothing to train (resume with a larger --epochs to train more)`);
+          break;
+        }
+        this.line(
           `${event.step > 0 || event.epoch > 1 ? `resuming at epoch ${event.epoch}, step ${event.step}` : 'training'}: ` +
-            `${event.trainItems} training and ${event.valItems} validation items, ${event.stepsPerEpoch} steps per epoch, ` +
+            `${event.trainItems} training and ${event.valItems} validation items, ${count(event.stepsPerEpoch, 'step')} per epoch, ` +
             `${event.params.toLocaleString('en-US')} parameters → ${event.runDir}`,
         );
         break;
       case 'step':
-        if (!this.live) break;
+        if (!this.live) {
+          this.heartbeat(event);
+          break;
+        }
         if (this.bar === null) {
           this.bar = new cliProgress.SingleBar(
             {
@@ -97,7 +145,8 @@ export class ProgressPrinter {
         break;
       case 'epoch':
         this.clearBar();
-        this.print(epochLine(event.metrics, this.epochs, event.best));
+        this.epochStarted = null;
+        this.line(epochLine(event.metrics, this.epochs, event.best));
         break;
       case 'warning':
         this.clearBar();

@@ -109,7 +109,9 @@ export function layerRows(layers: readonly LayerPair[]): Cell[][] {
     ratio(l.dsc.params, l.regular.params),
     ratio(l.dsc.multAdds, l.regular.multAdds),
   ]);
-  const total = (v: 'regular' | 'dsc', k: 'params' | 'multAdds'): number => layers.reduce((s, l) => s + l[v][k], 0);
+  // The total covers what the regular/DSC switch changes: the convolutions, not the classifier's Linear.
+  const convolutions = layers.filter((l) => l.regular.type.includes('Conv'));
+  const total = (v: 'regular' | 'dsc', k: 'params' | 'multAdds'): number => convolutions.reduce((s, l) => s + l[v][k], 0);
   rows.push([
     'all convolutions',
     '',

@@ -10,11 +10,11 @@ import { noGrad } from '../autograd/graph.js';
 import type { Device } from '../dtype.js';
 import { crossEntropy } from '../functional/index.js';
 import { native } from '../native.js';
-import { loadTrainingState, saveTrainingState } from '../io/training-state.js';
+import { disposeTrainingState, loadTrainingState, saveTrainingState } from '../io/training-state.js';
 import type { OptimizerStateDict, SchedulerStateDict, LRScheduler } from '../optim/index.js';
 import { getRngState, manualSeed, setRngState, tensor, Tensor } from '../tensor.js';
 import type { RngState } from '../tensor.js';
-import { taskOf } from './config.js';
+import { inputScaleOf, taskOf } from './config.js';
 import type { TrainConfig } from './config.js';
 import { evalLoader, openRunData, trainLoader } from './data.js';
 import { accumulate, evaluateBatches, metricColumns, newTotals } from './epoch.js';
@@ -43,13 +43,6 @@ interface TrainingState {
   totals: EpochTotals | null;
   rng: RngState;
   scheduler: SchedulerStateDict | null;
-}
-
-/** Frees every tensor in a loaded state tree. */
-function disposeTree(value: unknown): void {
-  if (value instanceof Tensor) value.dispose();
-  else if (Array.isArray(value)) value.forEach(disposeTree);
-  else if (value !== null && typeof value === 'object') Object.values(value).forEach(disposeTree);
 }
 
 const SEPCONV_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -103,9 +96,13 @@ class Trainer {
     return join(this.out, name);
   }
 
-  identity(epoch: number, step: number): CheckpointIdentity {
+  /** The identity of weights at a training position (the epoch being trained, steps done in it). */
+  identity(position: { epoch: number; step: number }): CheckpointIdentity {
     const c = this.config;
-    return { model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes], epoch, step };
+    return {
+      model: c.model, conv: c.conv, numClasses: this.numClasses, dataset: c.dataset, imageSize: c.imageSize, classes: [...this.data.classes],
+      epoch: position.epoch - 1, step: position.step, inputScale: inputScaleOf(c.pixels),
+    };
   }
 
   // ---------------------------------------------------------------------------- checkpoints
@@ -118,12 +115,12 @@ class Trainer {
     state.rng = getRngState();
     state.scheduler = this.scheduler?.stateDict() ?? null;
     saveTrainingState(this.path(RUN_FILES.resume), {
-      identity: { ...this.identity(state.epoch, state.step) },
+      identity: this.identity(state),
       training: { ...state },
       model: this.model.stateDict(),
       optimizer: this.optimizer.stateDict(),
     });
-    saveWeights(this.path(RUN_FILES.last), this.model, this.identity(state.epoch, state.step));
+    saveWeights(this.path(RUN_FILES.last), this.model, this.identity(state));
     this.savedAt = { epoch: state.epoch, step: state.step };
   }
 
@@ -136,7 +133,7 @@ class Trainer {
       this.model.loadStateDict(saved.model);
       this.optimizer.loadStateDict(saved.optimizer);
     } finally {
-      disposeTree(saved);
+      disposeTrainingState(saved);
     }
     const state = saved.training;
     if (this.scheduler && state.scheduler) this.scheduler.loadStateDict(state.scheduler as SchedulerStateDict);
@@ -336,7 +333,7 @@ class Trainer {
     Object.assign(state, { epoch: epoch + 1, step: 0, totals: null });
 
     await this.writeMetrics(state.rows);
-    if (improved) saveWeights(this.path(RUN_FILES.best), this.model, this.identity(epoch + 1, 0));
+    if (improved) saveWeights(this.path(RUN_FILES.best), this.model, this.identity(state));
     this.saveCheckpoint(state);
     await writeFileAtomic(this.path(RUN_FILES.curves), await renderCurves([{ label: '', color: '#4e79a7', rows: state.rows }], this.task));
     if (this.task === 'segmentation') await this.writeMasks(epoch, row);
@@ -356,7 +353,7 @@ export async function runFit(config: TrainConfig, mode: RunMode, context: JobCon
   if (config.threads !== null) native.setNumThreads(config.threads);
   const data = await openRunData(config, (message) => context.emit({ type: 'warning', message }));
   manualSeed(config.seed);
-  const model = buildModel(config.model, config.conv, data.classes.length);
+  const model = buildModel(config.model, config.conv, data.classes.length, { init: config.init, inputScale: inputScaleOf(config.pixels) });
   if (config.device === 'cuda') model.to('cuda');
   const optimizer = buildOptimizer(config, model);
   const scheduler = buildScheduler(config, optimizer);

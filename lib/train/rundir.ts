@@ -42,7 +42,18 @@ export type RunMode = 'fresh' | 'resume' | 'overwrite';
 export interface RunPlan {
   config: TrainConfig;
   mode: RunMode;
+  /** One line for the user when the plan is not what was asked literally (a stranded run restarted). */
+  note?: string;
 }
+
+/**
+ * Settings of runs whose config.json predates them: what those runs trained with, so a resume
+ * keeps training the same way (a preset's newer values would otherwise fill them in).
+ */
+const SETTINGS_BEFORE_THEY_WERE_RECORDED: Partial<TrainConfig> = { eps: 1e-8, init: 'torch', pixels: 'unit', rotate: 0, channelDropout: 0, erase: 0 };
+
+const restartNote = (dir: string): string =>
+  `${dir} holds a run that stopped before its first checkpoint: restarting it from the beginning`;
 
 /** The markers of a run present in `dir` (empty when it holds none). */
 export function runMarkers(dir: string, markers: readonly string[] = RUN_MARKERS): string[] {
@@ -87,14 +98,17 @@ function planRunConfig(options: TrainOptions & RunOptions): RunPlan {
   if (resume !== undefined && overwrite) throw configError('--resume and --overwrite exclude each other: resume a run, or replace it');
   if (resume === undefined) {
     const config = resolveConfig(trainOptions);
+    const found = runMarkers(config.out);
+    // A run that died before it saved anything holds nothing worth keeping: start it again.
+    if (!overwrite && found.length === 1 && found[0] === RUN_FILES.config) return { config, mode: 'overwrite', note: restartNote(config.out) };
     const mode: RunMode = overwrite ? 'overwrite' : 'fresh';
-    refuseExistingRun(config.out, 'training run', runMarkers(config.out), mode);
+    refuseExistingRun(config.out, 'training run', found, mode);
     return { config, mode };
   }
   const dir = resume;
-  if (!existsSync(join(dir, RUN_FILES.config)) || !existsSync(join(dir, RUN_FILES.resume)))
+  if (!existsSync(join(dir, RUN_FILES.config)))
     throw configError(`${dir} holds no run to resume (it needs ${RUN_FILES.config} and ${RUN_FILES.resume}); start a run there without --resume`);
-  const saved = readConfig(dir);
+  const saved = { ...SETTINGS_BEFORE_THEY_WERE_RECORDED, ...readConfig(dir) };
   if (trainOptions.out !== undefined && resolve(trainOptions.out) !== resolve(dir))
     throw configError(`--out ${trainOptions.out} differs from the run being resumed (${dir}); a resumed run writes to its own directory`);
   const conflicts = (Object.keys(trainOptions) as (keyof TrainConfig)[]).filter((key) => {
@@ -113,6 +127,9 @@ function planRunConfig(options: TrainOptions & RunOptions): RunPlan {
   }
   const changes = Object.fromEntries(RESUMABLE_CHANGES.filter((k) => trainOptions[k] !== undefined).map((k) => [k, trainOptions[k]]));
   const config = resolveConfig({ ...saved, ...changes, out: dir });
+  // The resume file is replaced atomically and holds the metrics rows too, so it is the run's
+  // last consistent state; without one the run never got far enough to save: start over.
+  if (!existsSync(join(dir, RUN_FILES.resume))) return { config, mode: 'overwrite', note: restartNote(dir) };
   return { config, mode: 'resume' };
 }
 

@@ -7,8 +7,10 @@
 import { existsSync } from 'node:fs';
 import { SepconvError } from '../errors.js';
 import { load, loadMetadata, save } from '../io/checkpoint.js';
+import { disposeTrainingState, isTrainingState, loadTrainingState } from '../io/training-state.js';
 import { MODELS as MODEL_ZOO } from '../models/index.js';
 import type { Module } from '../nn/module.js';
+import type { InitScheme } from '../nn/init.js';
 import { Adam, CosineAnnealingLR, SGD, StepLR } from '../optim/index.js';
 import type { LRScheduler } from '../optim/index.js';
 import type { Tensor } from '../tensor.js';
@@ -23,21 +25,25 @@ export interface CheckpointIdentity {
   dataset: DatasetName;
   imageSize: number;
   classes: string[];
+  /** Epochs the weights have finished training (best.safetensors after epoch 3: 3). */
   epoch: number;
+  /** Steps of the following epoch already trained (0 at an epoch's end). */
   step: number;
+  /** What the model multiplies its input by (255 for runs on raw pixels); absent in older files: 1. */
+  inputScale?: number;
 }
 
 export type Model = Module<[Tensor], Tensor>;
 export type TrainOptimizer = Adam | SGD;
 
-export function buildModel(model: ModelName, conv: ConvKind, numClasses: number): Model {
-  return MODEL_ZOO[model].build({ conv, numClasses }) as Model;
+export function buildModel(model: ModelName, conv: ConvKind, numClasses: number, opts: { init?: InitScheme; inputScale?: number } = {}): Model {
+  return MODEL_ZOO[model].build({ conv, numClasses, ...opts }) as Model;
 }
 
 export function buildOptimizer(config: TrainConfig, model: Model): TrainOptimizer {
   const params = model.parameters();
   return config.optimizer === 'adam'
-    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
+    ? new Adam(params, { lr: config.lr, eps: config.eps, weightDecay: config.weightDecay })
     : new SGD(params, { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
 }
 
@@ -54,10 +60,14 @@ export function saveWeights(path: string, model: Model, identity: CheckpointIden
   save(model.stateDict(), path, { metadata: { [IDENTITY_KEY]: JSON.stringify(identity) } });
 }
 
-/** A weights file's identity (header only), or null for a file without one (e.g. exported from PyTorch). */
+/**
+ * A weights file's identity (header only), or null for a file without one (e.g. exported
+ * from PyTorch). A run's resume.safetensors (a training state) carries it inside its state.
+ */
 export function readIdentity(path: string): CheckpointIdentity | null {
   if (!existsSync(path)) throw new SepconvError(`checkpoint ${path} does not exist`);
-  const text = loadMetadata(path)[IDENTITY_KEY];
+  const metadata = loadMetadata(path);
+  const text = isTrainingState(metadata) ? JSON.stringify((JSON.parse(metadata.state ?? '{}') as { identity?: unknown }).identity) : metadata[IDENTITY_KEY];
   if (text === undefined) return null;
   const identity = JSON.parse(text) as CheckpointIdentity;
   if (!MODELS.includes(identity.model) || !CONVS.includes(identity.conv))
@@ -103,12 +113,14 @@ export function loadCheckpointModel(path: string, hints: CheckpointHints): { mod
     const classes = DATASET_CLASSES[dataset];
     identity = { model: hints.model, conv: hints.conv, dataset, numClasses: classes.length, classes, imageSize: hints.imageSize ?? (dataset === 'cifar10' ? 32 : 128), epoch: 0, step: 0 };
   }
-  const model = buildModel(identity.model, identity.conv, identity.numClasses);
-  const tensors = load(path);
+  const model = buildModel(identity.model, identity.conv, identity.numClasses, { inputScale: identity.inputScale ?? 1 });
+  // last/best.safetensors are plain weights; resume.safetensors also holds optimizer state.
+  const trainingState = isTrainingState(loadMetadata(path));
+  const contents = trainingState ? loadTrainingState(path) : load(path);
   try {
-    model.loadStateDict(tensors);
+    model.loadStateDict((trainingState ? contents['model'] : contents) as Record<string, Tensor>);
   } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+    disposeTrainingState(contents);
   }
   return { model: model.eval(), identity };
 }

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
+import { warnOnce } from './notice.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const emuLibrary = join(root, 'build', 'Release', 'libsepconv_cuda_emu.so');
@@ -24,7 +25,7 @@ const info = backend();
 const required = process.env.SEPCONV_TEST_CUDA_REQUIRED === '1';
 if (!info.cuda && required) throw new Error(`CUDA tests required but CUDA is unavailable: ${info.cudaUnavailable}`);
 if (!info.cuda)
-  console.warn(`skipping CUDA tests: ${info.cudaUnavailable} (run \`npm run build:cuda\` to build the emulated device)`);
+  warnOnce('cuda', `skipping CUDA tests: ${info.cudaUnavailable} (run \`npm run build:cuda\` to build the emulated device)`);
 
 /** `describe` when a CUDA device (emulated or real) is usable, else `describe.skip`. */
 export const describeCuda = info.cuda ? describe : describe.skip;

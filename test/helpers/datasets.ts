@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { warnOnce } from './notice.js';
 import sharp from 'sharp';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,7 +17,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export function realDatasets(folder: string): string | null {
   const dir = process.env.SEPCONV_TEST_DATA ?? resolve(repoRoot, '..', 'shared', 'datasets');
   if (existsSync(join(dir, folder))) return dir;
-  console.warn(`skipping integration tests: ${join(dir, folder)} not found (set SEPCONV_TEST_DATA to a folder holding ${folder}/)`);
+  warnOnce(`data-${folder}`, `skipping the tests on real ${folder} data: ${join(dir, folder)} not found (set SEPCONV_TEST_DATA to a folder holding ${folder}/)`);
   return null;
 }
 

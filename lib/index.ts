@@ -7,6 +7,7 @@
  * x.mul(x).sum().backward();
  * console.log(x.grad!.toArray()); // 2 * x
  */
+import './tensor-methods.js'; // attaches Tensor#add, #sum, #backward, … (before anything runs)
 import { native } from './native.js';
 import type { BackendInfo, MemoryStats } from './native.js';
 import { requireCuda } from './tensor.js';
@@ -37,6 +38,7 @@ export type { SaveOptions, StateDict } from './io/checkpoint.js';
 export { saveTrainingState, loadTrainingState } from './io/training-state.js';
 export type { StateValue, TrainingState } from './io/training-state.js';
 export * as train from './train/index.js';
+export * as onnx from './onnx/index.js';
 export type { BackendInfo, CudaDeviceInfo, MemoryStats } from './native.js';
 
 /** Which kernels run here: `{ isa, threads, cuda, supportedIsas }`, plus the CUDA device or why there is none. */

@@ -3,8 +3,9 @@
  *
  * Memory is released deterministically by `dispose()`. Tensors created inside `scope(fn)`
  * (every `Module` call runs in one) are disposed when it returns, except what it returns;
- * tensors the autograd graph saved stay alive until backward has used them. A
- * FinalizationRegistry frees what escapes all of these when it is garbage-collected.
+ * tensors the autograd graph saved stay alive until backward has used them. What escapes
+ * all of these is freed by the native layer after its handle is garbage-collected, during
+ * later allocations (no event-loop turn needed; see native/addon/storage_handles.h).
  */
 import { arrayCtor, DEVICE_CODE, dtypeOfArray, dtypeSize, DTYPE_CODE, isDevice, isDType, isFloat } from './dtype.js';
 import type { AnyTypedArray, Device, DType, TypedArrayFor } from './dtype.js';
@@ -13,8 +14,6 @@ import { native, opId } from './native.js';
 import { isProfiling, recordKernel } from './profiler.js';
 import type { BackendInfo, StorageHandle } from './native.js';
 import type { GradNode } from './autograd/graph.js';
-import { runBackward } from './autograd/graph.js';
-import * as ew from './functional/elementwise.js';
 
 /** Native memory shared by a tensor and its views (reshape); freed when the last one is disposed. */
 class Storage {
@@ -23,25 +22,18 @@ class Storage {
     readonly handle: StorageHandle,
     readonly bytes: number,
     readonly device: Device,
-  ) {
-    storageRegistry.register(this, handle, this);
-  }
+  ) {}
   retain(): void {
     this.refs++;
   }
   release(): void {
-    if (--this.refs === 0) {
-      storageRegistry.unregister(this);
-      native.free(this.handle);
-    }
+    if (--this.refs === 0) native.free(this.handle);
   }
   /** True when exactly one tensor object refers to this memory (safe to update in place). */
   get exclusive(): boolean {
     return this.refs === 1;
   }
 }
-
-const storageRegistry = new FinalizationRegistry<StorageHandle>((handle) => native.free(handle));
 
 // ---------------------------------------------------------------------------------- scopes
 
@@ -158,6 +150,7 @@ export function checkShape(op: string, argument: string, shape: unknown): number
   return shape.slice();
 }
 
+/** Its op methods (add, sum, backward, to, …) are attached by tensor-methods.ts. */
 export class Tensor {
   /** @internal */ _storage: Storage | null;
   /** Element offset of this tensor's first element within its storage. */
@@ -255,26 +248,6 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /**
-   * Computes gradients of this tensor with respect to every leaf that requires grad and
-   * accumulates them into their `.grad`. `grad` defaults to 1 for a one-element tensor.
-   * The graph's saved tensors are freed afterwards.
-   */
-  backward(grad?: Tensor): void {
-    runBackward(this, grad);
-  }
-
-  /**
-   * This tensor on `device` ('cpu' or 'cuda'): the tensor itself when it is already there,
-   * else a copy that gradients flow back through.
-   *
-   * @example
-   * const x = sc.randn([8, 3, 32, 32]).to('cuda'); // needs sc.backend().cuda
-   */
-  to(device: Device): Tensor {
-    return ew.toDevice(this, device);
-  }
-
   /** @internal Moves this tensor's data to `device` in place (for Module#to: identity is kept). */
   moveTo(device: Device): void {
     const s = this.storage('to');
@@ -290,40 +263,6 @@ export class Tensor {
   /** A new leaf tensor on the same memory, cut off from the graph. */
   detach(): Tensor {
     return this.alias();
-  }
-
-  add(other: Tensor | number): Tensor {
-    return ew.add(this, other);
-  }
-  sub(other: Tensor | number): Tensor {
-    return ew.sub(this, other);
-  }
-  mul(other: Tensor | number): Tensor {
-    return ew.mul(this, other);
-  }
-  div(other: Tensor | number): Tensor {
-    return ew.div(this, other);
-  }
-  neg(): Tensor {
-    return ew.neg(this);
-  }
-  relu(): Tensor {
-    return ew.relu(this);
-  }
-  /** Sum over `dim` (all dims when omitted). */
-  sum(dim?: number | readonly number[], keepDim = false): Tensor {
-    return ew.sum(this, dim, keepDim);
-  }
-  /** Mean over `dim` (all dims when omitted). */
-  mean(dim?: number | readonly number[], keepDim = false): Tensor {
-    return ew.mean(this, dim, keepDim);
-  }
-  /** A view with another shape; one dim may be -1. */
-  reshape(shape: readonly number[]): Tensor {
-    return ew.reshape(this, shape);
-  }
-  flatten(startDim = 0, endDim = -1): Tensor {
-    return ew.flatten(this, startDim, endDim);
   }
 
   toString(): string {

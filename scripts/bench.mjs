@@ -1,7 +1,7 @@
-// Benchmarks: `npm run bench [-- NAME... --rounds N --device cpu|cuda]`.
+// Benchmarks: `npm run bench [-- NAME... --rounds N --steps N --device cpu|cuda]`.
 // - Suites are the modules in bench/suites/ (bench/suites/lib.mjs documents their interface);
-//   with no names every suite runs. Each prints a table; all figures go to bench/results/ as
-//   JSON. A figure is the best of its repetitions; rounds alternate ours and the peer's
+//   with no names every suite runs except those marked `onlyWhenNamed` (soak). Each prints a
+//   table; all figures go to bench/results/ as JSON. A figure is the best of its repetitions; rounds alternate ours and the peer's
 //   measurements, and "noise" is the spread between rounds.
 // - Any other NAME that is a standalone script bench/NAME.mjs (they run on their own and take
 //   their own options) is run as a child process after the suites.
@@ -24,9 +24,11 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rounds') opts.rounds = Number(argv[++i]);
     else if (argv[i] === '--device') opts.device = argv[++i];
+    else if (argv[i] === '--steps') opts.steps = Number(argv[++i]);
     else opts.suites.push(argv[i]);
   }
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error('bench: --rounds needs a positive integer');
+  if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 2)) throw new Error('bench: --steps needs an integer of at least 2');
   if (opts.device !== 'cpu' && opts.device !== 'cuda') throw new Error(`bench: --device must be cpu or cuda, got ${opts.device}`);
   return opts;
 }
@@ -98,7 +100,7 @@ async function main() {
   const runsHere = (name) => (suites[name].devices ?? ['cpu']).includes(opts.device);
   const cpuOnly = opts.suites.filter((s) => available.includes(s) && !runsHere(s));
   if (cpuOnly.length > 0) throw new Error(`bench: ${cpuOnly.join(', ')} cannot run on ${opts.device}; suites that can: ${available.filter(runsHere).join(', ')}`);
-  const selected = opts.suites.length > 0 ? opts.suites.filter((s) => available.includes(s)) : available.filter(runsHere);
+  const selected = opts.suites.length > 0 ? opts.suites.filter((s) => available.includes(s)) : available.filter((name) => runsHere(name) && !suites[name].onlyWhenNamed);
   const scripts = opts.suites.filter((s) => !available.includes(s));
   const startLoad = loadavg();
   console.log(`sepconv bench: ${backend.isa}, ${backend.threads} threads, ${opts.rounds} rounds, load average ${startLoad.map((l) => l.toFixed(2)).join(' ')}`);
@@ -116,6 +118,7 @@ async function main() {
       rounds: opts.rounds,
       threads: backend.threads,
       device: opts.device,
+      steps: opts.steps,
       sync: onGpu ? () => sc.cudaSynchronize() : () => {},
       log: (msg) => console.log(`  [${name}] ${msg}`),
     };

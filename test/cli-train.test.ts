@@ -10,6 +10,8 @@ import * as sc from '../dist/index.js';
 import { makeCifarDir, tempDir, writePet, writeSplit } from './helpers/datasets.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
+/** Loads test/fixtures/train-hooks.mjs into the training worker (it reads SEPCONV_TEST_*_AT). */
+const trainHooks = { SEPCONV_JOB_HOOKS: fileURLToPath(new URL('./fixtures/train-hooks.mjs', import.meta.url)) };
 
 interface Run {
   code: number | null;
@@ -108,8 +110,8 @@ describe('resume', () => {
   it('continues after Ctrl-C mid-epoch and reproduces the uninterrupted run exactly', async () => {
     const whole = await sepconv(vggArgs('whole', '--epochs', '3'));
     expect(whole.code).toBe(0);
-    // The hook sends a real SIGINT to the CLI during epoch 2, step 2 (of 3).
-    const stopped = await sepconv(vggArgs('stopped', '--epochs', '3'), { SEPCONV_TEST_SIGINT_AT: '2:2' });
+    // The hook (test/fixtures/train-hooks.mjs) sends a real SIGINT to the CLI during epoch 2, step 2 (of 3).
+    const stopped = await sepconv(vggArgs('stopped', '--epochs', '3'), { ...trainHooks, SEPCONV_TEST_SIGINT_AT: '2:2' });
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain('stopping after the current step');
     expect(stopped.stderr).toContain(`interrupted at epoch 2, step 2; checkpoint saved. Resume with: node dist/cli/index.js train --resume ${out('stopped')}`);
@@ -129,7 +131,7 @@ describe('resume', () => {
       '--hflip', '--contrast', '0.3', '--mask-samples', '2', '--out', out(name),
     ];
     expect((await sepconv(args('seg-whole'))).code).toBe(0);
-    expect((await sepconv(args('seg-stopped'), { SEPCONV_TEST_SIGINT_AT: '1:1' })).code).toBe(130);
+    expect((await sepconv(args('seg-stopped'), { ...trainHooks, SEPCONV_TEST_SIGINT_AT: '1:1' })).code).toBe(130);
     expect((await sepconv(['train', '--resume', out('seg-stopped')])).code).toBe(0);
     expect(learned(readRows(out('seg-stopped')))).toEqual(learned(readRows(out('seg-whole'))));
   });
@@ -148,7 +150,7 @@ describe('resume', () => {
 
 describe('stops', () => {
   it('stops on a NaN loss naming epoch and step, keeping the last good checkpoint', async () => {
-    const run = await sepconv(vggArgs('nan'), { SEPCONV_TEST_NAN_AT: '2:2' });
+    const run = await sepconv(vggArgs('nan'), { ...trainHooks, SEPCONV_TEST_NAN_AT: '2:2' });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the loss became NaN at epoch 2, step 2; training stopped and the last good checkpoint (end of epoch 1) is kept in');
     expect(readRows(out('nan'))).toHaveLength(1);
@@ -188,7 +190,7 @@ describe('refusals', () => {
       expect(device.stderr.split('\n')[0]).toMatch(/^sepconv train: --device cuda: (this build has no usable CUDA backend|no CUDA device is visible).*; use --device cpu$/);
     }
     const command = await sepconv(['fit']);
-    expect([command.code, command.stderr.split('\n')[0]]).toEqual([2, "sepconv: unknown command 'fit'; commands: summary, train, compare, eval, predict"]);
+    expect([command.code, command.stderr.split('\n')[0]]).toEqual([2, "sepconv: unknown command 'fit'; commands: summary, train, compare, eval, predict, export"]);
     const missing = await sepconv(['train', '--model', 'vgg', '--data-dir', join(root, 'nowhere'), '--out', out('no-data')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`CIFAR-10 not found: looked for ${join(root, 'nowhere', 'cifar-10-batches-bin')}`);

@@ -2,7 +2,8 @@
 //
 // A suite module exports `description` (one line) and `async run(ctx)` returning rows:
 //   { name, metric: 'GFLOP/s' | 'GB/s' | 'ms', higherIsBetter, ours: number[], peer?: { name, values: number[] }, note? }
-// ctx = { sc, rounds, threads, log, device, sync }: suites that also run on the GPU export
+// ctx = { sc, rounds, threads, log, device, sync, steps } (steps: --steps, for suites that take
+// it; a suite exporting `onlyWhenNamed = true` runs only when named): suites that also run on the GPU export
 // `devices = ['cpu', 'cuda']`, make their tensors on ctx.device and pass ctx.sync to timeCalls
 // (CUDA ops return before the GPU finishes); they skip their CPU peers on the GPU.
 // `ours` and `peer.values` hold one best-of-reps figure per round; suites interleave their

@@ -69,6 +69,22 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** @internal Sees every differentiable op as it runs, grad mode or not (ONNX export traces a forward's glue between layers with it). */
+export type OpObserver = (name: string, output: Tensor, inputs: readonly (Tensor | null)[]) => void;
+
+let opObserver: OpObserver | null = null;
+
+/** @internal Runs `fn` with `observer` told of every `record`ed op. */
+export function withOpObserver<T>(observer: OpObserver, fn: () => T): T {
+  const previous = opObserver;
+  opObserver = observer;
+  try {
+    return fn();
+  } finally {
+    opObserver = previous;
+  }
+}
+
 /** Whether a tensor takes part in autograd (a leaf with requiresGrad, or an op output of one). */
 function tracksGrad(t: Tensor | null): t is Tensor {
   return t !== null && (t.requiresGrad || t.gradFn !== null);
@@ -79,6 +95,7 @@ function tracksGrad(t: Tensor | null): t is Tensor {
  * gradients. `saved` tensors stay alive (as aliases owned by the node) until backward.
  */
 export function record(name: string, output: Tensor, inputs: readonly (Tensor | null)[], backward: BackwardFn, saved: readonly Tensor[] = []): Tensor {
+  opObserver?.(name, output, inputs);
   if (!gradEnabled || !inputs.some(tracksGrad)) return output;
   const edges: Edge[] = inputs.map((t) => {
     if (!tracksGrad(t)) return null;

@@ -101,6 +101,11 @@ function writeAtomically(op: string, path: string, write: (fd: number) => void):
   syncDirectory(dir);
 }
 
+/** @internal Writes `bytes` to `path` atomically (errors name `op` and `path`). */
+export function writeFileAtomically(op: string, path: string, bytes: Uint8Array): void {
+  writeAtomically(op, path, (fd) => writeAll(fd, bytes));
+}
+
 function entriesOf(op: string, stateDict: StateDict): [string, Tensor][] {
   if (stateDict instanceof Map) return [...(stateDict as ReadonlyMap<string, Tensor>).entries()];
   if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict))

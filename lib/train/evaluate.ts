@@ -13,7 +13,7 @@ import { evaluateBatches, metricColumns } from './epoch.js';
 import type { MetricsRow } from './files.js';
 import { RUN_FILES } from './rundir.js';
 import { loadCheckpointModel } from './setup.js';
-import type { JobContext } from './worker.js';
+import type { JobContext } from './job.js';
 
 export interface EvaluateOptions {
   /** A weights file written by `fit` (or any state dict of a sepconv model with `model`/`conv`). */

@@ -12,7 +12,7 @@ import type { EvaluateOptions, EvaluateResult } from './evaluate.js';
 import type { PredictOptions, Prediction } from './predict.js';
 import { planRun } from './rundir.js';
 import type { RunOptions, RunPlan } from './rundir.js';
-import type { WorkerMessage, WorkerTask } from './worker.js';
+import type { WorkerMessage, WorkerTask } from './job.js';
 
 export interface FitOptions extends TrainOptions, RunOptions {}
 

@@ -17,7 +17,7 @@ import { writeFileAtomic } from './files.js';
 import { argmaxClasses, topK } from './metrics.js';
 import { MASK_PALETTE } from './pictures.js';
 import { loadCheckpointModel } from './setup.js';
-import type { JobContext } from './worker.js';
+import type { JobContext } from './job.js';
 
 export interface PredictOptions {
   checkpoint: string;

@@ -31,7 +31,7 @@ import { clearRun, RUN_FILES } from './rundir.js';
 import type { RunMode } from './rundir.js';
 import { buildModel, buildOptimizer, buildScheduler, checkIdentity, saveWeights } from './setup.js';
 import type { CheckpointIdentity, Model, TrainOptimizer } from './setup.js';
-import type { JobContext } from './worker.js';
+import type { JobContext } from './job.js';
 
 /** Everything besides tensors that a resumed run needs (saved as checkpoint metadata). */
 interface TrainingState {
@@ -46,16 +46,6 @@ interface TrainingState {
 }
 
 const SEPCONV_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-
-/**
- * Test hooks, "epoch:step" in an environment variable: SEPCONV_TEST_NAN_AT makes that step's
- * loss NaN; SEPCONV_TEST_SIGINT_AT sends SIGINT to this process after that step and waits
- * until the stop request arrives, so tests interrupt at an exact step through the real path.
- */
-function testHook(name: 'SEPCONV_TEST_NAN_AT' | 'SEPCONV_TEST_SIGINT_AT'): { epoch: number; step: number } | null {
-  const match = process.env[name]?.match(/^(\d+):(\d+)$/);
-  return match ? { epoch: Number(match[1]), step: Number(match[2]) } : null;
-}
 
 /** A checkpoint position in words: (3, 0) is "end of epoch 2". */
 function position(epoch: number, step: number): string {
@@ -72,7 +62,6 @@ class Trainer {
   private readonly out: string;
   /** Where the checkpoint on disk stands (null before the first save). */
   private savedAt: { epoch: number; step: number } | null = null;
-  private readonly testHooks = { nanAt: testHook('SEPCONV_TEST_NAN_AT'), sigintAt: testHook('SEPCONV_TEST_SIGINT_AT') };
   /** One loader each for the whole run (their worker threads start once). */
   private readonly trainBatches: DataLoader;
   private readonly valBatches: DataLoader;
@@ -277,10 +266,7 @@ class Trainer {
         metric: running[classification ? 'trainAccuracy' : 'trainPixelAccuracy']!,
         imagesPerSecond: totals.items / totals.seconds,
       });
-      if (this.testHooks.sigintAt?.epoch === epoch && this.testHooks.sigintAt.step === batchNumber) {
-        process.kill(process.pid, 'SIGINT');
-        context.waitForStop(30_000);
-      }
+      context.hooks.afterStep?.(epoch, batchNumber, context);
       if (context.stopRequested() && batchNumber < steps) {
         this.saveCheckpoint(state);
         return this.result(state, 'interrupted', { stoppedAt: { epoch, step: batchNumber }, message: `interrupted at epoch ${epoch}, step ${batchNumber}` });
@@ -293,8 +279,8 @@ class Trainer {
   private trainStep(x: Tensor, y: Tensor, totals: EpochTotals, epoch: number, step: number): number {
     const logits = this.model.call(x);
     const loss = crossEntropy(logits, y);
-    const nanAt = this.testHooks.nanAt;
-    const value = nanAt?.epoch === epoch && nanAt.step === step ? NaN : loss.item();
+    const read = loss.item();
+    const value = this.context.hooks.lossValue?.(epoch, step, read) ?? read;
     if (Number.isFinite(value)) {
       this.optimizer.zeroGrad();
       loss.backward();

@@ -99,8 +99,9 @@ function planRunConfig(options: TrainOptions & RunOptions): RunPlan {
   if (resume === undefined) {
     const config = resolveConfig(trainOptions);
     const found = runMarkers(config.out);
-    // A run that died before it saved anything holds nothing worth keeping: start it again.
-    if (!overwrite && found.length === 1 && found[0] === RUN_FILES.config) return { config, mode: 'overwrite', note: restartNote(config.out) };
+    // A run stopped before its first checkpoint (resume.safetensors, written before last.safetensors)
+    // has nothing to resume from, even if it wrote its first metrics row: start it again.
+    if (!overwrite && found.length > 0 && !found.includes(RUN_FILES.resume)) return { config, mode: 'overwrite', note: restartNote(config.out) };
     const mode: RunMode = overwrite ? 'overwrite' : 'fresh';
     refuseExistingRun(config.out, 'training run', found, mode);
     return { config, mode };

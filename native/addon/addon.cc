@@ -40,12 +40,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
   }
 }
 
-Storage& unwrap_storage(const Napi::Value& v, const char* what) {
-  if (!v.IsExternal()) throw Error(std::string(what) + ": expected a storage handle");
-  Storage* s = v.As<Napi::External<Storage>>().Data();
-  if (s->released) throw Error(std::string(what) + ": the tensor's memory was already disposed");
-  return *s;
-}
+Storage& unwrap_storage(const Napi::Value& v, const char* what) { return data_of(v.Env()).storages.get(v, what); }
 
 const char* device_name(Device d) { return d == Device::CUDA ? "cuda" : "cpu"; }
 
@@ -63,45 +58,26 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     SEPCONV_CHECK(requested >= 0 && requested < 1e15, "alloc: invalid byte count ", requested);
     const Device device = device_arg(info[1], "alloc");
     AddonData& d = data_of(env);
-    auto* s = new Storage();  // owned by the External below; deleted in its finalizer
-    s->bytes = size_t(requested);
-    s->device = device;
-    try {
-      if (device == Device::CUDA) {
-        const CudaBackend& cuda = cuda_backend();
-        cuda.require("alloc");
-        s->cuda = cuda.api;
-        cuda.check(cuda.api->malloc(s->bytes, &s->data), "alloc");
-      } else {
-        s->allocator = d.cpu_allocator;
-        s->data = d.cpu_allocator->allocate(s->bytes);
-      }
-    } catch (...) {
-      delete s;
-      throw;
+    Storage s;
+    s.bytes = size_t(requested);
+    s.device = device;
+    if (device == Device::CUDA) {
+      const CudaBackend& cuda = cuda_backend();
+      cuda.require("alloc");
+      s.cuda = cuda.api;
+      cuda.check(cuda.api->malloc(s.bytes, &s.data), "alloc");
+    } else {
+      s.allocator = d.cpu_allocator;
+      s.data = d.cpu_allocator->allocate(s.bytes);
     }
-    Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(s->bytes));
-    return Napi::External<Storage>::New(env, s, [](Napi::Env fenv, Storage* st) {
-      // GC backstop for tensors that were never disposed.
-      if (!st->released) {
-        st->release();
-        Napi::MemoryManagement::AdjustExternalMemory(fenv, -int64_t(st->bytes));
-      }
-      delete st;
-    });
+    return d.storages.add(env, s);
   });
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    Napi::Env env = info.Env();
-    if (!info[0].IsExternal()) throw Error("free: expected a storage handle");
-    Storage* s = info[0].As<Napi::External<Storage>>().Data();
-    if (!s->released) {
-      s->release();
-      Napi::MemoryManagement::AdjustExternalMemory(env, -int64_t(s->bytes));
-    }
-    return env.Undefined();
+    data_of(info.Env()).storages.free(info.Env(), info[0]);
+    return info.Env().Undefined();
   });
 }
 

@@ -21,7 +21,10 @@ int ThreadPool::default_threads() {
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
-ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {}
+
+void ThreadPool::start_workers() {
+  workers_.reserve(size_t(threads_ - 1));
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -81,6 +84,7 @@ void ThreadPool::run(int tasks, FunctionRef<void(int)> task) {
     return;
   }
   std::lock_guard<std::mutex> region(run_mutex_);
+  if (workers_.empty()) start_workers();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     task_ = &task;

@@ -1,4 +1,6 @@
 // A fixed-size pool that runs one parallel region at a time; the calling thread takes part.
+// Its worker threads start with the first parallel region, so an environment that loads the
+// addon without running kernels (the CLI parent checking CUDA, a service's main thread) has none.
 // Work is split statically (task i always covers the same range for a given thread count),
 // so kernels that reduce in task order are deterministic for a given SEPCONV_NUM_THREADS.
 #pragma once
@@ -34,11 +36,12 @@ class ThreadPool {
   static int default_threads();
 
  private:
+  void start_workers();
   void worker_loop(int index);
   void execute_tasks();
 
   int threads_;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> workers_;  // started under run_mutex_
   std::mutex mutex_;
   std::condition_variable wake_;
   std::mutex run_mutex_;  // one parallel region at a time per pool

@@ -16,7 +16,13 @@
       "MACOSX_DEPLOYMENT_TARGET": "11.0",
       "OTHER_CFLAGS": ["-O3", "-fno-math-errno"]
     },
-    "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2"] } }
+    "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2"] } },
+    "conditions": [
+      # Windows builds with clang-cl (Visual Studio's ClangCL toolset): the kernels use GCC/Clang
+      # builtins (__builtin_prefetch, <cpuid.h>, #pragma GCC unroll) that MSVC's cl lacks, and
+      # clang-cl takes cl's flags (/arch:AVX2, /EHsc, /std:c++17) and links with link.exe.
+      ["OS=='win'", { "msbuild_toolset": "ClangCL", "libraries!": ["-lpthread", "-ldl"] }]
+    ]
   },
   "targets": [
     {
@@ -47,14 +53,17 @@
           # GCC 12's AVX-512 intrinsic headers trip -Wmaybe-uninitialized on their own
           # _mm512_undefined_ps() placeholders (fixed in GCC 13); silence that one warning here.
           "cflags": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c", "-Wno-maybe-uninitialized"],
-          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"] }
+          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"] },
+          # /arch:AVX512 is F+CD+BW+DQ+VL (and FMA, F16C), as the -m flags above.
+          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } }
         },
         {
           "target_name": "sepconv_isa_avx2",
           "type": "static_library",
           "sources": ["<!@(node scripts/list-sources.mjs avx2)"],
           "cflags": ["-mavx2", "-mfma", "-mf16c"],
-          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx2", "-mfma"] }
+          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx2", "-mfma", "-mf16c"] },
+          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } }
         }
       ]
     }],

@@ -2,6 +2,7 @@
  * The one place that loads the native addon. Everything else calls ops through
  * `runKernel` (tensor.ts) with the op table of ops.ts, resolved against the addon at load.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,20 +79,37 @@ export interface NativeAddon {
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
 
-function load(): NativeAddon {
+const fallback =
+  'Fallback: `npm rebuild sepconv` compiles it from source (needs a C++17 compiler, make and Python 3; ' +
+  'an npm that blocks dependency install scripts needs `npm install-scripts approve sepconv` first; ' +
+  'see "Install" in the README for the platforms with prebuilt binaries)';
+
+/**
+ * Loads the addon node-gyp-build picks in `root`: build/Release/sepconv.node (a source build),
+ * else prebuilds/<platform>-<arch>/ with this libc's tag (prebuilds for another arch or libc
+ * are never picked). Errors name the file and the fallback.
+ */
+export function loadAddon(root: string): NativeAddon {
+  let file: string;
   try {
-    return nodeGypBuild(packageRoot) as NativeAddon;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_SEPCONV_ISA') throw err;  // SEPCONV_ISA names a path this CPU lacks
-    const reason = err instanceof Error ? err.message : String(err);
+    file = nodeGypBuild.resolve(root);
+  } catch {
+    const libc = process.platform === 'linux' ? ` (${process.env.LIBC || (existsSync('/etc/alpine-release') ? 'musl' : 'glibc')})` : '';
     throw new Error(
-      `sepconv: could not load the native addon (${reason}). Run \`npm rebuild sepconv\` ` +
-        '(needs a C++17 compiler and Python for node-gyp) or install a prebuilt binary.',
+      `sepconv: no native addon for ${process.platform}-${process.arch}${libc}: neither ` +
+        `${join(root, 'build', 'Release', 'sepconv.node')} nor a matching binary in ${join(root, 'prebuilds')}. ${fallback}.`,
     );
+  }
+  try {
+    return require(file) as NativeAddon;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_SEPCONV_ISA') throw err; // SEPCONV_ISA names a path this CPU lacks
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`sepconv: could not load the native addon ${file} (${reason}). ${fallback}.`);
   }
 }
 
-export const native: NativeAddon = load();
+export const native: NativeAddon = loadAddon(packageRoot);
 

@@ -3,12 +3,14 @@
 // sepconv::cpu::avx2. A leak means the linker kept an ISA-specific copy of a shared inline
 // function, which would crash with SIGILL on CPUs without that ISA.
 // Usage: node scripts/check-isa-isolation.mjs [path/to/sepconv.node]   (exit 1 on a leak)
+// Default: the binary the package loads (build/Release, else the prebuild for this platform).
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const binary = process.argv[2] ?? join(root, 'build', 'Release', 'sepconv.node');
+const binary = process.argv[2] ?? createRequire(import.meta.url)('node-gyp-build').resolve(root);
 const asm = execFileSync('objdump', ['-d', '-C', '--no-show-raw-insn', binary], { maxBuffer: 1 << 30 }).toString();
 
 const leaks = [];

@@ -1,6 +1,8 @@
 #include "addon/cuda_backend.h"
 
+#ifndef _WIN32
 #include <dlfcn.h>
+#endif
 
 #include <cstdlib>
 #include <mutex>
@@ -13,6 +15,10 @@ namespace sepconv::addon {
 
 namespace {
 
+#ifdef _WIN32
+// The CUDA backend is built by CMake for Linux only; a Windows addon runs on the CPU.
+void load(CudaBackend& b) { b.load_error = "the CUDA backend is not built for Windows (Linux only)"; }
+#else
 std::string addon_directory() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&cuda_backend), &info) == 0 || !info.dli_fname) return ".";
@@ -52,6 +58,7 @@ void load(CudaBackend& b) {
   if (count > 0 && api->device_info(0, &b.device) != 0)
     b.load_error = api->last_error();
 }
+#endif
 
 }  // namespace
 

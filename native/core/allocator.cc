@@ -2,17 +2,32 @@
 
 #include <cstdlib>
 #include <cstring>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 
 #include "core/error.h"
 
 namespace sepconv {
 
 namespace {
+// Windows has no posix_memalign, and its aligned blocks must be freed by _aligned_free.
 void* aligned_malloc(size_t bytes) {
+  const size_t size = bytes == 0 ? CachingAllocator::kAlignment : bytes;
+#ifdef _WIN32
+  return _aligned_malloc(size, CachingAllocator::kAlignment);
+#else
   void* p = nullptr;
-  if (posix_memalign(&p, CachingAllocator::kAlignment, bytes == 0 ? CachingAllocator::kAlignment : bytes) != 0)
-    return nullptr;
-  return p;
+  return posix_memalign(&p, CachingAllocator::kAlignment, size) == 0 ? p : nullptr;
+#endif
+}
+
+void aligned_free(void* p) {
+#ifdef _WIN32
+  _aligned_free(p);
+#else
+  std::free(p);
+#endif
 }
 }  // namespace
 
@@ -20,7 +35,7 @@ CachingAllocator::CachingAllocator(size_t cache_limit_bytes) : cache_limit_(cach
 
 CachingAllocator::~CachingAllocator() {
   release_cache_locked();
-  for (auto& [ptr, size] : live_blocks_) std::free(ptr);
+  for (auto& [ptr, size] : live_blocks_) aligned_free(ptr);
 }
 
 size_t CachingAllocator::round_size(size_t bytes) {
@@ -69,7 +84,7 @@ void CachingAllocator::deallocate(void* ptr) {
   live_blocks_.erase(it);
   stats_.bytes_in_use -= size;
   if (size > cache_limit_) {
-    std::free(ptr);
+    aligned_free(ptr);
     return;
   }
   if (stats_.bytes_cached + size > cache_limit_) release_cache_locked();
@@ -83,7 +98,7 @@ void CachingAllocator::release_cache() {
 }
 
 void CachingAllocator::release_cache_locked() {
-  for (auto& [size, ptr] : free_blocks_) std::free(ptr);
+  for (auto& [size, ptr] : free_blocks_) aligned_free(ptr);
   free_blocks_.clear();
   stats_.bytes_cached = 0;
 }
@@ -93,11 +108,11 @@ AllocatorStats CachingAllocator::stats() const {
   return stats_;
 }
 
-ScratchBuffer::~ScratchBuffer() { std::free(ptr_); }
+ScratchBuffer::~ScratchBuffer() { aligned_free(ptr_); }
 
 void* ScratchBuffer::get(size_t bytes) {
   if (bytes > bytes_) {
-    std::free(ptr_);
+    aligned_free(ptr_);
     ptr_ = aligned_malloc(bytes);
     if (!ptr_) {
       bytes_ = 0;

@@ -16,6 +16,8 @@
  */
 import { native } from '../../dist/native.js';
 import { empty, runKernel, Tensor, transferCopy } from '../../dist/tensor.js';
+import { ops } from '../../dist/ops.js';
+import type { NativeOp, OpName } from '../../dist/ops.js';
 import type { ConvSpec } from './conv-reference.js';
 import { convBackwardInput, convBackwardWeight, convForward, convOutSize } from './conv-reference.js';
 import { randomArray } from './gradcheck.js';
@@ -46,6 +48,7 @@ export interface OpCase {
   label: string;
   inputs: Operand[];
   outputs: OutputSpec[];
+  /** In the schema's order (native/core/ops.json), enums by their index and bools as 0/1. */
   params: number[];
   /** Inputs the op updates in place; their expected values follow the outputs'. */
   updates?: number[];
@@ -157,6 +160,13 @@ export interface RunOptions {
   ratios?: Map<string, number>;
 }
 
+/** A case's positional params as the named fields runKernel packs (so the packing is under test too). */
+function namedParams(op: NativeOp, params: readonly number[]): object[] {
+  const specs = op.schema.params as readonly { field: string; type: string; values?: readonly string[] }[];
+  if (specs.length === 0) return [];
+  return [Object.fromEntries(specs.map((p, i) => [p.field, p.values ? p.values[params[i]!] : p.type === 'bool' ? params[i] !== 0 : params[i]]))];
+}
+
 /** Runs one case in one dtype; returns what went wrong (empty when it passed). */
 export function runCase(c: OpCase, dtype: AnyDType, opts: RunOptions): string[] {
   const failures: string[] = [];
@@ -167,7 +177,9 @@ export function runCase(c: OpCase, dtype: AnyDType, opts: RunOptions): string[] 
   const placedIn = c.inputs.map((o, i) => new Placed(dtypeOf(o.dtype), o.shape, inputs[i]!, opts.device));
   const placedOut = c.outputs.map((o, i) => new Placed(dtypeOf(o.dtype), o.shape, o.initial ? initial[i]! : null, opts.device));
   try {
-    runKernel(c.op, placedIn.map((p) => p.view), placedOut.map((p) => p.view), c.params);
+    const op = ops[c.op as OpName] as NativeOp;
+    (runKernel as (op: NativeOp, inputs: Tensor[], outputs: Tensor[], ...params: object[]) => void)(
+      op, placedIn.map((p) => p.view), placedOut.map((p) => p.view), ...namedParams(op, c.params));
   } catch (err) {
     [...placedIn, ...placedOut].forEach((p) => p.dispose());
     return [`${where}: threw ${(err as Error).message}`];

@@ -240,6 +240,14 @@ describe('sepconv eval and predict', () => {
     expect(await metricsOf('resume.safetensors')).toEqual(await metricsOf('last.safetensors'));
   });
 
+  it('refuses a segmentation predict without --out as bad usage, naming the command once', async () => {
+    const image = join(root, 'no-out.png');
+    await sharp({ create: { width: 20, height: 20, channels: 3, background: '#808080' } }).png().toFile(image);
+    const run = await sepconv(['predict', '--checkpoint', join(out('segnet-regular'), 'last.safetensors'), image]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^sepconv predict: a segmentation checkpoint writes mask files; pass --out DIR\n/);
+  });
+
   it('writes a mask and an overlay per image for segmentation, at the image size', async () => {
     const image = join(root, 'photo.jpg');
     await sharp({ create: { width: 50, height: 40, channels: 3, background: '#c08040' } }).jpeg().toFile(image);

@@ -41,12 +41,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     const where = command === undefined ? 'sepconv' : `sepconv ${command.name}`;
+    // Errors may name their operation ('predict: …'); the command already says it.
+    const text = err instanceof Error ? err.message : String(err);
+    const message = command !== undefined && text.startsWith(`${command.name}: `) ? text.slice(command.name.length + 2) : text;
     if (err instanceof UsageError) {
-      io.err(`${where}: ${err.message}\nRun '${where} --help' for usage.`);
+      io.err(`${where}: ${message}\nRun '${where} --help' for usage.`);
       return 2;
     }
-    // Library errors name their operation ('predict: …'); the command already says it.
-    const message = (err instanceof Error ? err.message : String(err)).replace(new RegExp(`^${command?.name ?? '\\0'}: `), '');
     io.err(`${where}: ${message}`);
     return 1;
   }
